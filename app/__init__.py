@@ -1,0 +1,77 @@
+"""Backhaul: reverse-logistics pickups."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, redirect, request, url_for
+
+from app.config import load_settings
+from app.extensions import api, csrf, db, limiter, login_manager, migrate, wants_json
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: config → extensions → blueprints → CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(load_settings(Path(app.instance_path), config))
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.core import database  # noqa: F401  (SQLite connection settings)
+    from app.accounts.services import load_session_user
+    from app.core.errors import error_body, register_error_handlers
+    from app.core.security import register_security_headers
+    from app.core.templating import register_template_filters
+    from app.core.transactions import register_unit_of_work
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.user_loader(load_session_user)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():  # type: ignore[no-untyped-def]
+        if wants_json():
+            return jsonify(error_body("unauthorized", "Please log in first.")), 401
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+    register_error_handlers(app)
+    register_unit_of_work(app)
+    register_security_headers(app)
+    register_template_filters(app)
+
+    # Every model module is imported so the metadata (and Alembic) sees all tables.
+    from app import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts.api import blp as auth_api
+    from app.accounts.views import bp as accounts_views
+    from app.dispatch.views import bp as dispatch_views
+    from app.pickups.api import blp as pickups_api
+
+    app.register_blueprint(accounts_views)
+    app.register_blueprint(dispatch_views)
+    for blueprint in (auth_api, pickups_api):
+        api.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.accounts.cli import users_cli
+    from app.demo.cli import demo_data_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_data_command)

@@ -1,0 +1,58 @@
+"""JSON login for the driver app and other clients; the user list for dispatch."""
+from __future__ import annotations
+
+from flask import jsonify
+from flask_login import current_user, login_user, logout_user
+from flask_smorest import Blueprint
+from flask_wtf.csrf import generate_csrf
+
+from app.accounts.limits import login_rate_limited
+from app.accounts.models import DISPATCH_ROLES
+from app.accounts.schemas import LoginSchema, SessionSchema, UserQuerySchema, UserSchema, session_schema
+from app.accounts.services import authenticate, list_users
+from app.core.auth import NotLoggedIn, roles_required
+from app.extensions import csrf
+
+blp = Blueprint("auth_api", __name__, url_prefix="/api/v1", description="Sessions and users")
+
+
+@blp.route("/auth/login", methods=["POST"])
+@blp.arguments(LoginSchema)
+@blp.response(200, SessionSchema)
+@login_rate_limited
+@csrf.exempt
+def api_login(data: dict):  # type: ignore[no-untyped-def]
+    """Log in with email and password; answers the user and a CSRF token.
+
+    Exempt from CSRF (there is no session yet to forge), but only JSON is
+    accepted, which a cross-site form cannot send.
+    """
+    user = authenticate(data["email"], data["password"])
+    if user is None:
+        raise NotLoggedIn("Wrong email or password.", code="invalid_credentials")
+    login_user(user, remember=True)
+    return {"user": user, "csrf_token": generate_csrf()}
+
+
+@blp.route("/auth/session", methods=["GET"])
+@blp.response(200, SessionSchema)
+def api_session():  # type: ignore[no-untyped-def]
+    """Who is logged in, with a fresh CSRF token (tokens expire after an hour)."""
+    if not current_user.is_authenticated:
+        raise NotLoggedIn("Please log in first.")
+    return {"user": current_user, "csrf_token": generate_csrf()}
+
+
+@blp.route("/auth/logout", methods=["POST"])
+def api_logout():  # type: ignore[no-untyped-def]
+    logout_user()
+    return jsonify(session_schema.dump({"user": None, "csrf_token": generate_csrf()}))
+
+
+@blp.route("/users", methods=["GET"])
+@roles_required(*DISPATCH_ROLES)
+@blp.arguments(UserQuerySchema, location="query")
+@blp.response(200, UserSchema(many=True))
+def api_users(args: dict):  # type: ignore[no-untyped-def]
+    """Users, e.g. ``?role=driver`` for the assignment picker (dispatchers only)."""
+    return list_users(args.get("role"))

@@ -1,0 +1,62 @@
+"""Login and logout pages, and ``/`` sending each role to its home."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from marshmallow import ValidationError
+
+from app.accounts.limits import login_rate_limited
+from app.accounts.schemas import login_schema
+from app.accounts.services import authenticate
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    # Only same-site paths: an open redirect after login is a phishing tool.
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login"))
+    return redirect(current_user.role.home)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@login_rate_limited
+def login():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(current_user.role.home)
+        return render_template("accounts/login.html", email="", errors={})
+    email = request.form.get("email", "")
+    try:
+        data = login_schema.load({"email": email, "password": request.form.get("password", "")})
+    except ValidationError as error:
+        return render_template("accounts/login.html", email=email, errors=error.messages), 422
+    user = authenticate(data["email"], data["password"])
+    if user is None:
+        return render_template(
+            "accounts/login.html", email=email, errors={"_form": ["Wrong email or password."]}
+        ), 401
+    login_user(user, remember=bool(request.form.get("remember")))
+    return redirect(_safe_next(request.args.get("next")) or user.role.home)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        # Logging out changes state, so it takes a POST with a CSRF token; GET asks.
+        return render_template("accounts/logout.html")
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("accounts.login"))

@@ -1,0 +1,77 @@
+"""Settings read from the environment: the one place for every default.
+
+CONTRACT.md names the variables; nothing else in the code reads ``os.environ``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _instance_secret_key(instance_path: Path) -> str:
+    """A development key kept in the instance folder so sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the Flask config from the environment, then apply explicit overrides (tests)."""
+    env = os.environ
+    production = env.get("BACKHAUL_ENV", "development") == "production"
+    overrides = dict(overrides or {})
+
+    secret_key = overrides.pop("SECRET_KEY", None) or env.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set when BACKHAUL_ENV=production")
+        secret_key = _instance_secret_key(instance_path)
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'backhaul.sqlite'}"
+    # Heroku-style URLs name the old driver; psycopg 3 is the one we ship.
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql://" + database_url[len("postgres://"):]
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+
+    settings: dict[str, Any] = {
+        "BACKHAUL_ENV": "production" if production else "development",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "PHOTO_STORAGE_DIR": env.get("PHOTO_STORAGE_DIR") or str(instance_path / "photos"),
+        "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        # Sessions: HttpOnly always; Secure whenever we are served over HTTPS in production.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
+        # CSRF tokens expire (an hour); the PWA asks /api/v1/auth/session for a fresh one.
+        "WTF_CSRF_TIME_LIMIT": 3600,
+        "WTF_CSRF_SSL_STRICT": production,
+        # Uploads: a CSV import of 5,000 rows is well under this; photos have their own cap.
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+        "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+        # OpenAPI, served by flask-smorest from the same marshmallow schemas that validate input.
+        "API_TITLE": "Backhaul API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+    settings.update(overrides)
+    return settings

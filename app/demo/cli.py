@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from app.demo.data import database_is_empty, load_demo_data
+from app.extensions import db
+
+
+@click.command("demo-data")
+@click.option("--drivers", default=3, show_default=True, type=click.IntRange(1, 50))
+@click.option("--pickups", default=40, show_default=True, type=click.IntRange(0, 100_000))
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@with_appcontext
+def demo_data_command(drivers: int, pickups: int, if_empty: bool) -> None:
+    """Load a demo hub, dispatcher, drivers and a day of pickups."""
+    if if_empty and not database_is_empty():
+        click.echo("Database already has data; demo data not loaded.")
+        return
+    logins = load_demo_data(drivers=drivers, pickups=pickups)
+    db.session.commit()
+    click.echo(f"Demo data loaded: {pickups} pickups, {drivers} drivers.")
+    click.echo(f"  Dispatcher: {logins.dispatcher}")
+    for email in logins.drivers:
+        click.echo(f"  Driver:     {email}")
+    click.echo(f"  Hub clerk:  {logins.hub_clerk}")
+    click.echo(f"  Password for all: {logins.password}")

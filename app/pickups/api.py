@@ -1,0 +1,100 @@
+"""Pickups JSON API: dispatchers create, edit, assign and cancel; drivers read their own."""
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from app.accounts.models import DISPATCH_ROLES, Role
+from app.core.auth import roles_required
+from app.core.pagination import paginate
+from app.pickups import services
+from app.pickups.schemas import (
+    AssignSchema,
+    CancelSchema,
+    PickupDetailSchema,
+    PickupInSchema,
+    PickupOutSchema,
+    PickupPageSchema,
+    PickupPatchSchema,
+    PickupQuerySchema,
+    RouteOrderSchema,
+)
+
+blp = Blueprint("pickups_api", __name__, url_prefix="/api/v1/pickups", description="Pickups")
+STAFF = (*DISPATCH_ROLES, Role.HUB, Role.DRIVER)
+
+
+@blp.route("", methods=["GET"])
+@roles_required(*STAFF)
+@blp.arguments(PickupQuerySchema, location="query")
+@blp.response(200, PickupPageSchema)
+def list_pickups(args: dict):  # type: ignore[no-untyped-def]
+    """Pickups, filtered by date, status, driver, hub or text; drivers see only their own."""
+    query = services.pickups_query(
+        current_user,
+        day=args["date"],
+        statuses=args["status"],
+        driver_id=args["driver_id"],
+        hub_id=args["hub_id"],
+        search=args["q"],
+    )
+    return paginate(query, args["page"], args["per_page"])
+
+
+@blp.route("", methods=["POST"])
+@roles_required(*DISPATCH_ROLES)
+@blp.arguments(PickupInSchema)
+@blp.response(201, PickupOutSchema)
+def create_pickup(data: dict):  # type: ignore[no-untyped-def]
+    """Create a pickup with its items (dispatchers)."""
+    return services.create_pickup(data, actor=current_user)
+
+
+@blp.route("/<int:pickup_id>", methods=["GET"])
+@roles_required(*STAFF)
+@blp.response(200, PickupDetailSchema)
+def get_pickup(pickup_id: int):  # type: ignore[no-untyped-def]
+    """One pickup with its timeline."""
+    return services.get_pickup(pickup_id, viewer=current_user)
+
+
+@blp.route("/<int:pickup_id>", methods=["PATCH"])
+@roles_required(*DISPATCH_ROLES)
+@blp.arguments(PickupPatchSchema())
+@blp.response(200, PickupOutSchema)
+def update_pickup(data: dict, pickup_id: int):  # type: ignore[no-untyped-def]
+    """Edit a pickup; send ``version`` to refuse the edit if someone else changed it first."""
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    return services.update_pickup(pickup, data, actor=current_user)
+
+
+@blp.route("/<int:pickup_id>/assign", methods=["POST"])
+@roles_required(*DISPATCH_ROLES)
+@blp.arguments(AssignSchema)
+@blp.response(200, PickupOutSchema)
+def assign_pickup(data: dict, pickup_id: int):  # type: ignore[no-untyped-def]
+    """Assign or reassign to a driver; ``driver_id: null`` unassigns."""
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    if data["driver_id"] is None:
+        return services.unassign_pickup(pickup, actor=current_user)
+    return services.assign_pickup(pickup, services.get_driver(data["driver_id"]), actor=current_user)
+
+
+@blp.route("/<int:pickup_id>/cancel", methods=["POST"])
+@roles_required(*DISPATCH_ROLES)
+@blp.arguments(CancelSchema)
+@blp.response(200, PickupOutSchema)
+def cancel_pickup(data: dict, pickup_id: int):  # type: ignore[no-untyped-def]
+    """Cancel with a reason."""
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    return services.cancel_pickup(pickup, data["reason"], actor=current_user)
+
+
+@blp.route("/route", methods=["POST"])
+@roles_required(*DISPATCH_ROLES)
+@blp.arguments(RouteOrderSchema)
+@blp.response(200, PickupOutSchema(many=True))
+def order_route(data: dict):  # type: ignore[no-untyped-def]
+    """Set the order of a driver's route."""
+    driver = services.get_driver(data["driver_id"])
+    return services.order_route(driver, data["pickup_ids"], actor=current_user)

@@ -1,0 +1,38 @@
+"""Copy the front-end files we use from node_modules into app/static/vendor/.
+
+The list is the one place that says which npm files the browser loads; the
+versions are pinned by package-lock.json.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "node_modules"
+VENDOR = ROOT / "app" / "static" / "vendor"
+
+# (source under node_modules, destination under app/static/vendor)
+FILES: list[tuple[str, str]] = [
+    ("idb/build/index.js", "idb/index.js"),
+]
+
+
+def main() -> int:
+    missing = [src for src, _ in FILES if not (NODE_MODULES / src).exists()]
+    if missing:
+        print("Missing from node_modules (run `npm ci`):", *missing, sep="\n  ", file=sys.stderr)
+        return 1
+    if VENDOR.exists():
+        shutil.rmtree(VENDOR)
+    for src, dest in FILES:
+        target = VENDOR / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(NODE_MODULES / src, target)
+    print(f"Copied {len(FILES)} front-end files into {VENDOR.relative_to(ROOT)}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

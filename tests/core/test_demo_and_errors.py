@@ -1,0 +1,35 @@
+from app.accounts.models import Role, User
+from app.pickups.models import Pickup, PickupStatus
+
+
+def test_demo_data_makes_a_realistic_day_and_is_not_loaded_twice(app, db):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["demo-data", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "dispatcher@backhaul.test" in result.output and "backhaul-demo" in result.output
+    assert db.session.query(User).filter_by(role=Role.DRIVER).count() == 3
+    pickups = db.session.query(Pickup).all()
+    assert len(pickups) == 40
+    assert all(p.lat and p.lon and p.items for p in pickups)
+    assert {p.status for p in pickups} == {PickupStatus.ASSIGNED, PickupStatus.UNASSIGNED}
+    again = runner.invoke(args=["demo-data", "--if-empty"])
+    assert "already has data" in again.output
+    assert db.session.query(Pickup).count() == 40
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_html_404_is_a_page_not_json(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Not found" in response.get_data(as_text=True)
+
+
+def test_root_sends_anonymous_people_to_login(client):
+    assert client.get("/").headers["Location"].endswith("/login")
