@@ -33,3 +33,8 @@ def test_html_404_is_a_page_not_json(client):
 
 def test_root_sends_anonymous_people_to_login(client):
     assert client.get("/").headers["Location"].endswith("/login")
+
+
+def test_health_endpoints(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ok"}
