@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from app.demo.data import database_is_empty, load_demo_data
+from app.demo.data import DemoLogins, database_is_empty, existing_demo_logins, load_demo_data
 from app.extensions import db
 
 
@@ -16,10 +16,22 @@ def demo_data_command(drivers: int, pickups: int, if_empty: bool) -> None:
     """Load a demo hub, dispatcher, drivers and a day of pickups."""
     if if_empty and not database_is_empty():
         click.echo("Database already has data; demo data not loaded.")
+        _echo_demo_logins()
         return
     logins = load_demo_data(drivers=drivers, pickups=pickups)
     db.session.commit()
     click.echo(f"Demo data loaded: {pickups} pickups, {drivers} drivers.")
+    _print_logins(logins)
+
+
+def _echo_demo_logins() -> None:
+    # On a second `make run` people still need to know how to log in.
+    logins = existing_demo_logins()
+    if logins is not None:
+        _print_logins(logins)
+
+
+def _print_logins(logins: DemoLogins) -> None:
     click.echo(f"  Dispatcher: {logins.dispatcher}")
     for email in logins.drivers:
         click.echo(f"  Driver:     {email}")

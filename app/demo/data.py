@@ -137,6 +137,15 @@ def load_demo_data(*, drivers: int = 3, pickups: int = 40, day: date | None = No
     return DemoLogins(dispatcher=dispatcher.email, drivers=[d.email for d in driver_users], hub_clerk=clerk.email)
 
 
+def existing_demo_logins() -> DemoLogins | None:
+    """The demo accounts already in the database, if the demo data was loaded."""
+    emails = list(db.session.scalars(select(User.email).where(User.email.like("%@backhaul.test")).order_by(User.id)))
+    if "dispatcher@backhaul.test" not in emails:
+        return None
+    drivers = [e for e in emails if e.startswith("driver")]
+    return DemoLogins(dispatcher="dispatcher@backhaul.test", drivers=drivers, hub_clerk="hub@backhaul.test")
+
+
 def _ensure_user(email: str, name: str, role: Role, hub: Hub) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     return user or create_user(email=email, password=DEMO_PASSWORD, role=role, name=name, hub_id=hub.id)

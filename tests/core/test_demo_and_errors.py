@@ -14,6 +14,7 @@ def test_demo_data_makes_a_realistic_day_and_is_not_loaded_twice(app, db):
     assert {p.status for p in pickups} == {PickupStatus.ASSIGNED, PickupStatus.UNASSIGNED}
     again = runner.invoke(args=["demo-data", "--if-empty"])
     assert "already has data" in again.output
+    assert "driver1@backhaul.test" in again.output  # a second `make run` still says how to log in
     assert db.session.query(Pickup).count() == 40
 
 
