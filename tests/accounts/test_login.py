@@ -1,5 +1,9 @@
 """Logging in and out: HTML form, JSON, rate limits, deactivation, role homes."""
+import os
 import re
+import uuid
+
+import pytest
 
 from app.accounts.services import authenticate, deactivate_user, set_password
 from tests.conftest import TEST_PASSWORD
@@ -138,3 +142,36 @@ def test_users_create_cli(app, hub):
     assert again.exit_code != 0 and "already exists" in again.output
     short = runner.invoke(args=["users", "create", "--email", "x@example.test", "--password", "short", "--role", "driver", "--name", "X"])
     assert short.exit_code != 0 and "too short" in short.output
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_TEST_URL") and not os.environ.get("CI"), reason="REDIS_TEST_URL not set")
+def test_login_limits_are_shared_through_redis_across_app_instances(database_url, tmp_path, create_user):
+    """Two app processes behind a balancer must count failures together (REDIS_URL)."""
+    from app import create_app
+    from tests.conftest import test_settings
+
+    redis_url = os.environ["REDIS_TEST_URL"]
+    user = create_user("driver")
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings = {**test_settings(database_url, tmp_path), "RATELIMIT_STORAGE_URI": redis_url, "RATELIMIT_KEY_PREFIX": prefix}
+    first, second = create_app(settings), create_app(settings)
+    statuses = []
+    for n in range(12):
+        instance = (first, second)[n % 2]
+        with instance.app_context():
+            statuses.append(instance.test_client().post("/api/v1/auth/login", json={"email": user.email, "password": "wrong-guess"}).status_code)
+    assert statuses[:10] == [401] * 10
+    assert statuses[10:] == [429, 429]
+    # The counts live in Redis, not in this process.
+    import redis
+
+    store = redis.Redis.from_url(redis_url)
+    keys = store.keys(f"LIMITS:LIMITER/{prefix}/*")
+    assert keys, "no rate-limit counters were written to Redis"
+    store.delete(*keys)
+    store.close()
+    for instance in (first, second):
+        with instance.app_context():
+            from app.extensions import db
+
+            db.engine.dispose()
