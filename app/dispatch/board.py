@@ -123,5 +123,5 @@ def board_query(viewer: User, board: BoardFilter) -> Select[tuple[Pickup]]:
 def count_by_status(viewer: User, board: BoardFilter) -> dict[PickupStatus, int]:
     """How many pickups each status has under the board's other filters (the status filter left out)."""
     every_status = board_query(viewer, replace(board, statuses=())).order_by(None).subquery()
-    counts = dict(db.session.execute(select(every_status.c.status, func.count()).group_by(every_status.c.status)).tuples().all())
+    counts = dict(db.session.execute(select(every_status.c.status, func.count()).group_by(every_status.c.status)).all())
     return {status: counts.get(status, 0) for status in PickupStatus}

@@ -82,7 +82,7 @@ def build_report(*, start: date, end: date, tz_name: str, hub_id: int | None = N
         query = query.where(Pickup.window_start >= first, Pickup.window_start < last)
         return query.where(Pickup.hub_id == hub_id) if hub_id is not None else query
 
-    statuses = dict(db.session.execute(in_range(select(Pickup.status, func.count()).group_by(Pickup.status))).tuples().all())
+    statuses = dict(db.session.execute(in_range(select(Pickup.status, func.count()).group_by(Pickup.status))).all())
     report.by_status = {status: statuses.get(status, 0) for status in PickupStatus}
 
     grades = db.session.execute(
@@ -92,7 +92,7 @@ def build_report(*, start: date, end: date, tz_name: str, hub_id: int | None = N
             .where(PickupItem.collected_quantity > 0)
             .group_by(PickupItem.grade)
         )
-    ).tuples().all()
+    ).all()
     collected = dict(grades)
     report.by_grade = {grade: int(collected.get(grade, 0)) for grade in Grade}
     if collected.get(None):
@@ -101,7 +101,7 @@ def build_report(*, start: date, end: date, tz_name: str, hub_id: int | None = N
     failures = dict(
         db.session.execute(
             in_range(select(Pickup.failure_reason, func.count()).where(Pickup.status == PickupStatus.FAILED).group_by(Pickup.failure_reason))
-        ).tuples().all()
+        ).all()
     )
     report.failures = {reason: failures.get(reason, 0) for reason in FailureReason}
     if failures.get(None):
@@ -121,7 +121,7 @@ def build_report(*, start: date, end: date, tz_name: str, hub_id: int | None = N
             .group_by(User.id, User.name)
             .order_by(User.name)
         )
-    ).tuples().all()
+    ).all()
     report.drivers = [
         DriverLine(driver_id=i, name=name, planned=planned, done=int(done or 0), failed=int(failed or 0), open=int(open_ or 0))
         for i, name, planned, done, failed, open_ in rows
