@@ -78,3 +78,15 @@ def make_csv(rows: list[dict[str, str]], *, columns: list[str] | None = None, de
     writer.writeheader()
     writer.writerows(rows)
     return ("\ufeff" if bom else "") + out.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(monkeypatch):  # type: ignore[no-untyped-def]
+    """These tests log in a lot and are not about passwords: a cheap hash keeps them fast.
+
+    The login still verifies the hash (werkzeug reads the method from it);
+    tests/accounts checks the real scrypt settings.
+    """
+    from werkzeug.security import generate_password_hash
+
+    monkeypatch.setattr("app.accounts.services.hash_password", lambda password: generate_password_hash(password, "pbkdf2:sha256:1000"))

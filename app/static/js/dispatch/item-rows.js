@@ -15,8 +15,16 @@ function markRemoved(row, removed) {
   row.classList.toggle("removed", removed);
 }
 
+function isBlank(row) {
+  return [...row.querySelectorAll("input:not([type=checkbox])")].every((input) => !input.value.trim())
+    && !row.querySelector(".field-error");
+}
+
 if (fieldset) {
   const list = fieldset.querySelector(".item-rows");
+  // With "Add item" at hand, one blank row is enough; the server sent a few for forms without JavaScript.
+  const blanks = [...list.querySelectorAll("[data-item-row]")].filter(isBlank);
+  for (const row of blanks.slice(1)) row.remove();
   fieldset.addEventListener("change", (event) => {
     if (event.target.matches('input[type=checkbox][name$="-remove"]')) {
       markRemoved(event.target.closest("[data-item-row]"), event.target.checked);
