@@ -14,6 +14,8 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from marshmallow import Schema, ValidationError
+
 from app.hub.models import Hub
 from app.pickups.models import Pickup
 
@@ -37,7 +39,7 @@ _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
 
 
 class FormInvalid(Exception):
-    """The form cannot even be turned into the schema's shape (an unreadable date or time)."""
+    """The form has problems; ``errors`` maps each field to its messages."""
 
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("form invalid")
@@ -104,10 +106,28 @@ class PickupForm:
 
     # --- reading ------------------------------------------------------------------------
 
+    def validate(self, schema: Schema, tz_name: str, *, goods: bool = True) -> dict[str, Any]:
+        """The form's data as ``schema`` loads it, or FormInvalid with every problem on its field.
+
+        ``goods=False`` reads only what a closed pickup still lets you change (its notes).
+        """
+        payload = self.payload(tz_name, goods=goods)
+        try:
+            data: dict[str, Any] = schema.load(payload)
+        except ValidationError as error:
+            messages = dict(error.messages)  # type: ignore[arg-type]
+            if goods and "window" not in payload:
+                messages.pop("window", None)  # already said on the day / time fields
+            self.add_errors(messages)
+            data = {}
+        if self.errors:
+            raise FormInvalid(self.errors)
+        return data
+
     def payload(self, tz_name: str, *, goods: bool = True) -> dict[str, Any]:
         """The API-shaped data for the schemas (strings are left for the schemas to judge).
 
-        ``goods=False`` gives only what a closed pickup still lets you change.
+        An unreadable day or time is noted on its field here and the window left out.
         """
         v = {name: value.strip() for name, value in self.values.items()}
         data: dict[str, Any] = {"notes": v["notes"]}
@@ -115,7 +135,6 @@ class PickupForm:
             data["version"] = int(v["version"])
         if not goods:
             return data
-        start, end = self._window(tz_name)
         data.update(
             reference=v["reference"],
             customer={"name": v["customer_name"], "phone": v["phone"] or None, "email": v["email"] or None},
@@ -123,7 +142,6 @@ class PickupForm:
                 "line1": v["line1"], "line2": v["line2"] or None, "city": v["city"], "postcode": v["postcode"],
                 "country": v["country"], "lat": v["lat"].replace(",", ".") or None, "lon": v["lon"].replace(",", ".") or None,
             },
-            window={"start": start.isoformat(), "end": end.isoformat()},
             items=[
                 {"id": row["id"] or None, "sku": row["sku"], "description": row["description"], "quantity": row["quantity"].strip(), "reason": row["reason"]}
                 for row in self.items
@@ -131,25 +149,28 @@ class PickupForm:
             scan_required=bool(v["scan_required"]),
             hub_id=v["hub_id"] or None,
         )
+        window = self._window(tz_name)
+        if window:
+            data["window"] = {"start": window[0].isoformat(), "end": window[1].isoformat()}
         if v["driver_id"]:
             data["driver_id"] = v["driver_id"]
         return data
 
-    def _window(self, tz_name: str) -> tuple[datetime, datetime]:
-        errors: dict[str, list[str]] = {}
+    def _window(self, tz_name: str) -> tuple[datetime, datetime] | None:
+        day: date | None = None
         try:
             day = date.fromisoformat(self.values["day"].strip())
         except ValueError:
-            errors["day"] = ["Enter the day of the pickup, e.g. 2025-03-03."]
+            self._add("day", "Enter the day of the pickup, e.g. 2025-03-03.")
         times: dict[str, time] = {}
         for name in ("start_time", "end_time"):
             match = _TIME.match(self.values[name].strip())
             if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-                errors[name] = ["Enter a time such as 09:00."]
+                self._add(name, "Enter a time such as 09:00.")
             else:
                 times[name] = time(int(match.group(1)), int(match.group(2)))
-        if errors:
-            raise FormInvalid(errors)
+        if day is None or len(times) < 2:
+            return None
         tz = ZoneInfo(tz_name)
         return datetime.combine(day, times["start_time"], tzinfo=tz), datetime.combine(day, times["end_time"], tzinfo=tz)
 

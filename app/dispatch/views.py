@@ -149,12 +149,10 @@ def new_pickup():  # type: ignore[no-untyped-def]
 
     form = PickupForm.from_submission(request.form)
     try:
-        data = pickup_in_schema.load(form.payload(_hub_timezone(form)))
+        data = form.validate(pickup_in_schema, _hub_timezone(form))
         pickup = services.create_pickup(data, actor=current_user)
-    except FormInvalid as invalid:
-        return _form_page(form.add_errors(invalid.errors).padded(), pickup=None, status=422)
-    except ValidationError as error:
-        return _form_page(form.add_errors(error.messages).padded(), pickup=None, status=422)  # type: ignore[arg-type]
+    except FormInvalid:
+        return _form_page(form.padded(), pickup=None, status=422)
     except DomainError as error:
         db.session.rollback()
         form.message = error.message
@@ -172,17 +170,15 @@ def edit_pickup(pickup_id: int):  # type: ignore[no-untyped-def]
     goods = pickup.status in OPEN_STATUSES
     form = PickupForm.from_submission(request.form)
     try:
-        data = pickup_patch_schema.load(form.payload(pickup.hub.timezone, goods=goods))
+        data = form.validate(pickup_patch_schema, pickup.hub.timezone, goods=goods)
         # Assignment has its own action, and a pickup stays with its hub.
         data.pop("driver_id", None)
         data.pop("hub_id", None)
         if "items" in data and not items_changed(pickup, data["items"]):
             del data["items"]
         services.update_pickup(pickup, data, actor=current_user)
-    except FormInvalid as invalid:
-        return _form_page(form.add_errors(invalid.errors).padded(), pickup=pickup, status=422)
-    except ValidationError as error:
-        return _form_page(form.add_errors(error.messages).padded(), pickup=pickup, status=422)  # type: ignore[arg-type]
+    except FormInvalid:
+        return _form_page(form.padded(), pickup=pickup, status=422)
     except services.StaleVersion:
         db.session.rollback()
         current = services.get_pickup(pickup_id, viewer=current_user)

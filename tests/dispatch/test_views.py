@@ -192,10 +192,11 @@ def test_invalid_new_pickup_comes_back_with_messages_and_what_was_typed(console,
 
 
 def test_unreadable_day_or_time_is_a_field_message(console, hub, db):
-    response = console.post("/dispatch/pickups/new", pickup_form(hub, day="next week", start_time="9am"))
+    response = console.post("/dispatch/pickups/new", pickup_form(hub, day="next week", start_time="9am", customer_name=""))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert 'id="day-error"' in page and 'id="start_time-error"' in page
+    # Every problem at once, each on its field, including those the schemas find.
+    assert 'id="day-error"' in page and 'id="start_time-error"' in page and 'id="customer_name-error"' in page
     assert pickups(db) == []
 
 
