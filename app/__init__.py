@@ -61,13 +61,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.api import blp as auth_api
     from app.accounts.views import bp as accounts_views
     from app.core.health import bp as health
+    from app.dispatch.api import blp as dispatch_api
     from app.dispatch.views import bp as dispatch_views
     from app.pickups.api import blp as pickups_api
 
     app.register_blueprint(health)
     app.register_blueprint(accounts_views)
     app.register_blueprint(dispatch_views)
-    for blueprint in (auth_api, pickups_api):
+    for blueprint in (auth_api, pickups_api, dispatch_api):
         api.register_blueprint(blueprint)
 
 

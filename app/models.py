@@ -3,3 +3,4 @@ from app.accounts.models import User  # noqa: F401
 from app.hub.models import Hub  # noqa: F401
 from app.pickups.models import Pickup, PickupEvent, PickupItem  # noqa: F401
 from app.sync.models import ChangeCounter  # noqa: F401
+from app.dispatch.models import CsvImport  # noqa: F401

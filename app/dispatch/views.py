@@ -1,20 +1,38 @@
-"""The dispatcher console: server-rendered pages over the pickups services."""
+"""The dispatcher console: server-rendered pages over the pickups services.
+
+Handlers parse the form, call a service and render or redirect. Every page and
+action is for dispatchers and admins only (checked once, before every request
+of this blueprint). A failed action answers with a 4xx, so the unit of work
+rolls back whatever the action had begun.
+"""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from marshmallow import ValidationError
 
-from app.accounts.models import DISPATCH_ROLES, Role
+from app.accounts.models import DISPATCH_ROLES, Role, User
 from app.accounts.services import list_users
 from app.core.auth import roles_required
+from app.core.errors import DomainError, InvalidInput, NotFound
 from app.core.pagination import paginate
+from app.dispatch.board import board_query, count_by_status, read_board_filter, timezone_for, today_in
+from app.dispatch.exports import board_csv
+from app.dispatch.forms import FormInvalid, PickupForm, items_changed
+from app.extensions import db
+from app.hub.models import Hub
 from app.hub.services import list_hubs
-from app.pickups.models import PickupStatus
-from app.pickups.services import pickups_query
+from app.pickups import services
+from app.pickups.models import Pickup, PickupStatus
+from app.pickups.schemas import CancelSchema, pickup_in_schema, pickup_patch_schema
+from app.pickups.states import OPEN_STATUSES, can_transition
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
+
+PER_PAGE = 200
 
 
 @bp.before_request
@@ -23,35 +41,286 @@ def only_dispatchers() -> None:
     """Every page here is for dispatchers and admins."""
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+# --- helpers --------------------------------------------------------------------------------------
 
+def _back(default: str) -> str:
+    """Where to go after an action: the page it was sent from, if that is a console page."""
+    target = request.form.get("next") or ""
+    if target.startswith("/dispatch/") and "//" not in target and "\\" not in target:
+        return target
+    return default
+
+
+def _action_failed(error: DomainError, back: str) -> tuple[str, int]:
+    db.session.rollback()
+    return render_template("dispatch/action_failed.html", error=error, back=back), error.status
+
+
+def _csv_response(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+    )
+
+
+def _drivers() -> list[Any]:
+    return [d for d in list_users(Role.DRIVER) if d.active]
+
+
+def _day_arg(tz_name: str) -> date:
+    try:
+        return date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        return today_in(tz_name)
+
+
+# --- board -----------------------------------------------------------------------------------------
 
 @bp.get("/")
 def board():  # type: ignore[no-untyped-def]
-    try:
-        day = date.fromisoformat(request.args["date"]) if request.args.get("date") else None
-    except ValueError:
-        day = None
-    statuses = [PickupStatus(s) for s in request.args.getlist("status") if s in {m.value for m in PickupStatus}]
+    """Pickups of a day (today by default), filtered, with counts per status and quick actions."""
     hubs = list_hubs()
-    tz_name = hubs[0].timezone if hubs else "UTC"
-    query = pickups_query(
-        current_user,
-        day=day,
-        statuses=statuses,
-        driver_id=_int_arg("driver_id"),
-        hub_id=_int_arg("hub_id"),
-        search=request.args.get("q") or None,
-        tz_name=tz_name,
-    )
-    page = paginate(query, _int_arg("page") or 1, 200)
+    board_filter = read_board_filter(request.args, viewer=current_user, hubs=hubs)
+    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page = paginate(board_query(current_user, board_filter), page_number, PER_PAGE)
     return render_template(
         "dispatch/board.html",
         page=page,
-        drivers=list_users(Role.DRIVER),
+        board=board_filter,
+        counts=count_by_status(current_user, board_filter),
+        drivers=_drivers(),
         hubs=hubs,
         statuses=list(PickupStatus),
-        selected={"date": day, "statuses": statuses, "driver_id": _int_arg("driver_id"), "hub_id": _int_arg("hub_id"), "q": request.args.get("q", "")},
+        open_statuses=OPEN_STATUSES,
+        today=today_in(board_filter.tz_name),
+        timedelta=timedelta,
     )
+
+
+@bp.get("/export.csv")
+def export_board():  # type: ignore[no-untyped-def]
+    """The board's current filter as CSV, one row per item."""
+    board_filter = read_board_filter(request.args, viewer=current_user, hubs=list_hubs())
+    pickups = db.session.scalars(board_query(current_user, board_filter))
+    day = board_filter.day.isoformat() if board_filter.day else "all-days"
+    return _csv_response(board_csv(pickups), f"pickups-{day}.csv")
+
+
+# --- one pickup --------------------------------------------------------------------------------
+
+@bp.get("/pickups/<int:pickup_id>")
+def pickup_detail(pickup_id: int):  # type: ignore[no-untyped-def]
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    return render_template(
+        "dispatch/detail.html",
+        pickup=pickup,
+        tz=pickup.hub.timezone,
+        drivers=_drivers(),
+        can_cancel=can_transition(pickup.status, PickupStatus.CANCELLED),
+        can_assign=pickup.status in OPEN_STATUSES,
+    )
+
+
+def _form_page(form: PickupForm, *, pickup: Pickup | None, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "dispatch/pickup_form.html",
+        form=form,
+        pickup=pickup,
+        hubs=list_hubs(),
+        drivers=_drivers(),
+        goods=pickup is None or pickup.status in OPEN_STATUSES,
+    ), status
+
+
+def _hub_timezone(form: PickupForm) -> str:
+    hub_id = form.values.get("hub_id", "")
+    hub = db.session.get(Hub, int(hub_id)) if hub_id.isdigit() else None
+    return hub.timezone if hub else timezone_for(current_user, list_hubs())
+
+
+@bp.route("/pickups/new", methods=["GET", "POST"])
+def new_pickup():  # type: ignore[no-untyped-def]
+    if request.method == "GET":
+        hubs = list_hubs()
+        hub = next((h for h in hubs if h.id == current_user.hub_id), hubs[0] if hubs else None)
+        day = _day_arg(hub.timezone if hub else "UTC")
+        return _form_page(PickupForm.blank(hub=hub, day=day), pickup=None)
+
+    form = PickupForm.from_submission(request.form)
+    try:
+        data = form.validate(pickup_in_schema, _hub_timezone(form))
+        pickup = services.create_pickup(data, actor=current_user)
+    except FormInvalid:
+        return _form_page(form.padded(), pickup=None, status=422)
+    except DomainError as error:
+        db.session.rollback()
+        form.message = error.message
+        return _form_page(form.add_errors(error.fields).padded(), pickup=None, status=error.status)
+    flash(f"Pickup {pickup.reference} created.")
+    return redirect(url_for(".pickup_detail", pickup_id=pickup.id), 303)
+
+
+@bp.route("/pickups/<int:pickup_id>/edit", methods=["GET", "POST"])
+def edit_pickup(pickup_id: int):  # type: ignore[no-untyped-def]
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    if request.method == "GET":
+        return _form_page(PickupForm.from_pickup(pickup), pickup=pickup)
+
+    goods = pickup.status in OPEN_STATUSES
+    form = PickupForm.from_submission(request.form)
+    try:
+        data = form.validate(pickup_patch_schema, pickup.hub.timezone, goods=goods)
+        # Assignment has its own action, and a pickup stays with its hub.
+        data.pop("driver_id", None)
+        data.pop("hub_id", None)
+        if "items" in data and not items_changed(pickup, data["items"]):
+            del data["items"]
+        services.update_pickup(pickup, data, actor=current_user)
+    except FormInvalid:
+        return _form_page(form.padded(), pickup=pickup, status=422)
+    except services.StaleVersion:
+        db.session.rollback()
+        current = services.get_pickup(pickup_id, viewer=current_user)
+        form.message = (
+            "Someone else changed this pickup while you were editing it, so your changes were NOT saved. "
+            "Your version is below; open the pickup in another tab to see theirs. Press Save again only if yours "
+            "should replace it."
+        )
+        form.values["version"] = str(current.version)  # a second Save is a deliberate overwrite
+        return _form_page(form.padded(), pickup=current, status=409)
+    except DomainError as error:
+        db.session.rollback()
+        form.message = error.message
+        return _form_page(form.add_errors(error.fields).padded(), pickup=pickup, status=error.status)
+    flash(f"Pickup {pickup.reference} saved.")
+    return redirect(url_for(".pickup_detail", pickup_id=pickup.id), 303)
+
+
+@bp.route("/pickups/<int:pickup_id>/cancel", methods=["GET", "POST"])
+def cancel_pickup(pickup_id: int):  # type: ignore[no-untyped-def]
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    if request.method == "GET":
+        return render_template("dispatch/cancel.html", pickup=pickup, reason="", errors={}, message=None, next=request.args.get("next", ""))
+    reason = request.form.get("reason", "")
+    try:
+        data = CancelSchema().load({"reason": reason})
+        services.cancel_pickup(pickup, data["reason"], actor=current_user)
+    except ValidationError as error:
+        return render_template(
+            "dispatch/cancel.html", pickup=pickup, reason=reason, errors=error.messages, message=None, next=_back("")
+        ), 422
+    except DomainError as error:
+        db.session.rollback()
+        pickup = services.get_pickup(pickup_id, viewer=current_user)
+        errors = {"reason": error.fields["reason"]} if "reason" in error.fields else {}
+        return render_template(
+            "dispatch/cancel.html", pickup=pickup, reason=reason, errors=errors, message=error.message, next=_back("")
+        ), error.status
+    flash(f"Pickup {pickup.reference} cancelled.")
+    return redirect(_back(url_for(".pickup_detail", pickup_id=pickup.id)), 303)
+
+
+@bp.post("/pickups/<int:pickup_id>/assign")
+def assign_pickup(pickup_id: int):  # type: ignore[no-untyped-def]
+    """Assign, reassign or (with no driver chosen) unassign."""
+    back = _back(url_for(".pickup_detail", pickup_id=pickup_id))
+    try:
+        pickup = services.get_pickup(pickup_id, viewer=current_user)
+        driver_id = request.form.get("driver_id", "").strip()
+        if not driver_id:
+            if pickup.driver_id is None:
+                flash(f"Pickup {pickup.reference} is not assigned to anyone.")
+                return redirect(back, 303)
+            services.unassign_pickup(pickup, actor=current_user)
+            flash(f"Pickup {pickup.reference} taken off the route.")
+        elif not driver_id.isdigit():
+            raise InvalidInput("Choose a driver from the list.", fields={"driver_id": ["Not a driver."]})
+        else:
+            services.assign_pickup(pickup, services.get_driver(int(driver_id)), actor=current_user)
+            flash(f"Pickup {pickup.reference} assigned to {pickup.driver.name if pickup.driver else ''}.")
+    except DomainError as error:
+        return _action_failed(error, back)
+    return redirect(back, 303)
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+def _route_pickups(driver_id: int, day: date, tz_name: str) -> list[Pickup]:
+    return list(db.session.scalars(services.pickups_query(current_user, driver_id=driver_id, day=day, tz_name=tz_name)))
+
+
+def _route_context(driver_id: int) -> tuple[User, date, str]:
+    driver = db.session.get(User, driver_id)
+    if driver is None or driver.role is not Role.DRIVER:
+        raise NotFound("There is no such driver.")
+    tz_name = timezone_for(current_user, list_hubs(), driver.hub_id)
+    day_text = request.values.get("date", "")
+    try:
+        day = date.fromisoformat(day_text) if day_text else today_in(tz_name)
+    except ValueError:
+        raise InvalidInput(f"“{day_text}” is not a date.", fields={"date": ["Use YYYY-MM-DD."]}) from None
+    return driver, day, tz_name
+
+
+@bp.get("/routes/<int:driver_id>")
+def route(driver_id: int):  # type: ignore[no-untyped-def]
+    """One driver's pickups of a day, in the order they will be visited."""
+    driver, day, tz_name = _route_context(driver_id)
+    return render_template(
+        "dispatch/route.html",
+        driver=driver,
+        day=day,
+        tz=tz_name,
+        pickups=_route_pickups(driver.id, day, tz_name),
+        drivers=_drivers(),
+        timedelta=timedelta,
+    )
+
+
+@bp.post("/routes/<int:driver_id>/move")
+def move_on_route(driver_id: int):  # type: ignore[no-untyped-def]
+    """Move one pickup a place up or down (the no-JavaScript way to order a route)."""
+    driver, day, tz_name = _route_context(driver_id)
+    back = url_for(".route", driver_id=driver.id, date=day.isoformat())
+    ids = [p.id for p in _route_pickups(driver.id, day, tz_name)]
+    pickup_id = request.form.get("pickup_id", type=int)
+    step = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    try:
+        if pickup_id not in ids or step is None:
+            raise InvalidInput("That pickup is not on this route any more. Reload the route.", fields={"pickup_id": ["Not on this route."]})
+        index = ids.index(pickup_id)
+        other = index + step
+        if 0 <= other < len(ids):
+            ids[index], ids[other] = ids[other], ids[index]
+            services.order_route(driver, ids, actor=current_user)
+    except DomainError as error:
+        return _action_failed(error, back)
+    return redirect(back + f"#stop-{pickup_id}", 303)
+
+
+@bp.post("/routes/<int:driver_id>/order")
+def order_route(driver_id: int):  # type: ignore[no-untyped-def]
+    """Save a whole new order (sent by the drag-and-drop script)."""
+    driver, day, tz_name = _route_context(driver_id)
+    back = url_for(".route", driver_id=driver.id, date=day.isoformat())
+    current = [p.id for p in _route_pickups(driver.id, day, tz_name)]
+    try:
+        text = request.form.get("pickup_ids", "")
+        wanted = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        return _action_failed(InvalidInput("The new order could not be read.", fields={"pickup_ids": ["Use pickup ids."]}), back)
+    try:
+        if sorted(wanted) != sorted(current):
+            raise services.StaleVersion(
+                "The route changed since you loaded it (a pickup was added or taken off). Reload it and order it again."
+            )
+        services.order_route(driver, wanted, actor=current_user)
+    except DomainError as error:
+        return _action_failed(error, back)
+    flash(f"{driver.name}'s route saved.")
+    return redirect(back, 303)
+
+
+# The import and report pages register on the same blueprint.
+from app.dispatch import import_views, report_views  # noqa: E402,F401

@@ -1,0 +1,69 @@
+"""The report page for a range of days, and its tables as CSV."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from app.core.errors import InvalidInput
+from app.dispatch.board import timezone_for, today_in
+from app.dispatch.exports import write_csv
+from app.dispatch.reports import build_report, default_range
+from app.dispatch.views import _csv_response, bp
+from app.hub.services import list_hubs
+
+PARTS = ("status", "grades", "failures", "drivers")
+
+
+def _read_range(tz_name: str) -> tuple[date, date, dict[str, list[str]]]:
+    start, end = default_range(today_in(tz_name))
+    errors: dict[str, list[str]] = {}
+    for name in ("from", "to"):
+        text = request.args.get(name, "").strip()
+        if not text:
+            continue
+        try:
+            value = date.fromisoformat(text)
+        except ValueError:
+            errors[name] = [f"“{text}” is not a date; use YYYY-MM-DD."]
+            continue
+        if name == "from":
+            start = value
+        else:
+            end = value
+    return start, end, errors
+
+
+@bp.get("/reports")
+def reports():  # type: ignore[no-untyped-def]
+    """Counts by status, collected items by grade, failures by reason, per-driver completion."""
+    hubs = list_hubs()
+    hub_id = request.args.get("hub_id", type=int)
+    tz_name = timezone_for(current_user, hubs, hub_id)
+    start, end, errors = _read_range(tz_name)
+    report = None
+    if not errors:
+        try:
+            report = build_report(start=start, end=end, tz_name=tz_name, hub_id=hub_id)
+        except InvalidInput as error:
+            errors = {key: list(value) for key, value in error.fields.items()}
+    return render_template(
+        "dispatch/reports.html", report=report, errors=errors, hubs=hubs, hub_id=hub_id, start=start, end=end,
+    ), (422 if errors else 200)
+
+
+@bp.get("/reports/<part>.csv")
+def report_csv(part: str):  # type: ignore[no-untyped-def]
+    """One table of the report as CSV."""
+    if part not in PARTS:
+        abort(404)
+    hubs = list_hubs()
+    hub_id = request.args.get("hub_id", type=int)
+    tz_name = timezone_for(current_user, hubs, hub_id)
+    start, end, errors = _read_range(tz_name)
+    if errors:
+        raise InvalidInput("The dates are not valid.", fields=errors)
+    report = build_report(start=start, end=end, tz_name=tz_name, hub_id=hub_id)
+    header, rows = report.csv_parts()[part]
+    return _csv_response(write_csv(header, rows), f"report-{part}-{start.isoformat()}-{end.isoformat()}.csv")
