@@ -59,12 +59,10 @@ def _reached_at(pickup: Pickup, *statuses: PickupStatus) -> datetime | None:
 
 
 def headline(pickup: Pickup) -> str:
-    """One sentence saying where the return stands."""
-    window = pickup_window(pickup)
-    slot = f"{window.day} between {window.start} and {window.end}"
+    """One sentence saying where the return stands (the page shows the window under it)."""
     return {
-        PickupStatus.UNASSIGNED: f"Your pickup is booked for {slot}.",
-        PickupStatus.ASSIGNED: f"A driver will come on {slot}.",
+        PickupStatus.UNASSIGNED: "Your pickup is booked.",
+        PickupStatus.ASSIGNED: "A driver will come to collect your return.",
         PickupStatus.COLLECTED: "Your return has been collected. Thank you!",
         PickupStatus.PARTIALLY_COLLECTED: "Part of your return has been collected.",
         PickupStatus.FAILED: "We could not collect your return.",
@@ -100,8 +98,9 @@ def customer_steps(pickup: Pickup) -> list[Step]:
     ]
     steps = [booked]
     for index, (title, detail, statuses) in enumerate(plan, start=1):
-        if index < progress or (index == progress and status is not PickupStatus.FAILED):
-            steps.append(Step(title, detail, "current" if index == progress else "done", _reached_at(pickup, *statuses)))
+        if index <= progress:
+            current = index == progress and status is not PickupStatus.FAILED
+            steps.append(Step(title, detail, "current" if current else "done", _reached_at(pickup, *statuses)))
         else:
             steps.append(Step(title, "", "upcoming"))
         if index == 1 and status is PickupStatus.FAILED:
