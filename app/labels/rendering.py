@@ -335,12 +335,13 @@ def layout_sheet_label(content: LabelContent) -> list[Shape]:
     """One small label for an A4 sheet: code on top, QR left, details right."""
     width, height = CELL
     matrix = qr_matrix(content.qr_payload)
-    module = 20
-    right = 80 + module * len(matrix) + 50
+    module = 18
+    # Four modules of white round the symbol at least (its quiet zone), five before the text.
+    right = 80 + module * len(matrix) + 5 * module
     value_width = width - right - 30
     shapes: list[Shape] = [
         _text(width // 2, 28, content.display_code, "mono", 120, width - 60, centred=True),
-        QR(80, 210, module, content.qr_payload, matrix),
+        QR(80, 230, module, content.qr_payload, matrix),
         _text(right, 190, "Reference", "sans", 30, value_width),
         _text(right, 228, content.reference, "bold", 44, value_width),
         _text(right, 300, "Pickup", "sans", 30, value_width),

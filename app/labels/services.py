@@ -15,12 +15,13 @@ from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import utcnow
 from app.extensions import db
+from app.hub.models import Hub
 from app.labels.codes import ALPHABET, CODE_LENGTH, format_label_code, is_valid_label_code, new_label_code, normalise_label_code
 from app.labels.models import CustomerToken
 from app.labels.rendering import LabelContent
@@ -166,15 +167,22 @@ def resolve_scan(text: str, *, scanner: User) -> Pickup:
 def label_content(pickup: Pickup) -> LabelContent:
     """What a printed label shows for this pickup; it holds the label code and never the token."""
     hub = pickup.hub
-    local_start = pickup.window_start.astimezone(ZoneInfo(hub.timezone or "UTC"))
+    return _label_content(
+        pickup.label_code, pickup.reference, pickup.window_start, hub.name, hub.address_line1, hub.postcode, hub.city, hub.timezone
+    )
+
+
+def _label_content(
+    code: str, reference: str, window_start: datetime, hub_name: str, line1: str, postcode: str, city: str, tz_name: str
+) -> LabelContent:
     base = current_app.config["PUBLIC_BASE_URL"]
     return LabelContent(
-        code=pickup.label_code,
-        reference=pickup.reference,
-        hub_name=hub.name,
-        hub_address=tuple(part for part in (hub.address_line1, " ".join(p for p in (hub.postcode, hub.city) if p)) if part),
-        pickup_date=local_start.strftime("%a %d %b %Y"),
-        check_url=f"{urlsplit(base).netloc or base}/l/{pickup.label_code}",
+        code=code,
+        reference=reference,
+        hub_name=hub_name,
+        hub_address=tuple(part for part in (line1, " ".join(p for p in (postcode, city) if p)) if part),
+        pickup_date=window_start.astimezone(ZoneInfo(tz_name or "UTC")).strftime("%a %d %b %Y"),
+        check_url=f"{urlsplit(base).netloc or base}/l/{code}",
     )
 
 
@@ -235,22 +243,35 @@ def customer_url(pickup: Pickup) -> str | None:
 
 def closed_at(pickup: Pickup) -> datetime | None:
     """When the pickup was received or cancelled (None while it is still going on)."""
-    if pickup.status not in FINAL_STATUSES:
+    return _closed_at(pickup.id, pickup.status, pickup.updated_at)
+
+
+def _closed_at(pickup_id: int, status: PickupStatus, updated_at: datetime) -> datetime | None:
+    if status not in FINAL_STATUSES:
         return None
     when = db.session.scalar(
-        select(func.max(PickupEvent.server_time)).where(
-            PickupEvent.pickup_id == pickup.id, PickupEvent.to_status == pickup.status.value
-        )
+        select(func.max(PickupEvent.server_time)).where(PickupEvent.pickup_id == pickup_id, PickupEvent.to_status == status.value)
     )
-    return when or pickup.updated_at
+    return when or updated_at
 
 
 def link_expires_at(pickup: Pickup) -> datetime | None:
     """When the customer's link stops working: some days after the pickup is received or cancelled."""
-    closed = closed_at(pickup)
+    return _expiry(closed_at(pickup))
+
+
+def _expiry(closed: datetime | None) -> datetime | None:
     if closed is None:
         return None
     return closed + timedelta(days=current_app.config["CUSTOMER_LINK_DAYS_AFTER_CLOSE"])
+
+
+def _check_link(revoked_at: datetime | None, expires: datetime | None, now: datetime | None) -> None:
+    # Revoked and unknown look the same: an old link must not confirm it ever existed.
+    if revoked_at is not None:
+        raise UnknownLink("This link does not work.")
+    if expires is not None and (now or utcnow()) >= expires:
+        raise LinkExpired("This return is finished, so its link has expired.")
 
 
 def resolve_customer_token(token: str, *, now: datetime | None = None) -> Pickup:
@@ -264,14 +285,44 @@ def resolve_customer_token(token: str, *, now: datetime | None = None) -> Pickup
     row = db.session.scalar(
         query.options(pickup_load.joinedload(Pickup.hub), pickup_load.lazyload(Pickup.customer_tokens))  # type: ignore[attr-defined]
     )
-    # Revoked and unknown look the same: an old link must not confirm it ever existed.
-    if row is None or not row.active:
+    if row is None:
         raise UnknownLink("This link does not work.")
-    pickup = row.pickup
-    expires = link_expires_at(pickup)
-    if expires is not None and (now or utcnow()) >= expires:
-        raise LinkExpired("This return is finished, so its link has expired.")
-    return pickup
+    _check_link(row.revoked_at, link_expires_at(row.pickup), now)
+    return row.pickup
+
+
+# The hot path of every label image: a Core statement (no ORM objects, no ORM compile step), built once.
+_tokens, _pickups, _hubs = CustomerToken.__table__.c, Pickup.__table__.c, Hub.__table__.c
+_LABEL_BY_TOKEN = (
+    select(
+        _tokens.revoked_at,
+        _pickups.id,
+        _pickups.status,
+        _pickups.updated_at,
+        _pickups.label_code,
+        _pickups.reference,
+        _pickups.window_start,
+        _hubs.name,
+        _hubs.address_line1,
+        _hubs.postcode,
+        _hubs.city,
+        _hubs.timezone,
+    )
+    .select_from(CustomerToken.__table__.join(Pickup.__table__, _pickups.id == _tokens.pickup_id).join(Hub.__table__, _hubs.id == _pickups.hub_id))
+    .where(_tokens.token == bindparam("token"))
+)
+
+
+def label_content_for_token(token: str, *, now: datetime | None = None) -> LabelContent:
+    """The label behind a customer's link, under the same rules as ``resolve_customer_token`` (404/410)."""
+    if not _TOKEN_SHAPE.match(token or ""):
+        raise UnknownLink("This link does not work.")
+    row = db.session.connection().execute(_LABEL_BY_TOKEN, {"token": token}).one_or_none()
+    if row is None:
+        raise UnknownLink("This link does not work.")
+    revoked_at, pickup_id, status, updated_at, *printed = row
+    _check_link(revoked_at, _expiry(_closed_at(pickup_id, status, updated_at)), now)
+    return _label_content(*printed)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from app.labels.services import (
     NotALabel,
     UnknownLabel,
     check_label,
-    label_content,
+    label_content_for_token,
     resolve_customer_token,
 )
 from app.labels.views import FORMAT_CONVERTER, label_response
@@ -107,8 +107,8 @@ def pickup_page(token: str):  # type: ignore[no-untyped-def]
 @bp.get(f"/r/<token>/label.<{FORMAT_CONVERTER}:fmt>")
 @lookup_limit
 def label_file(token: str, fmt: str):  # type: ignore[no-untyped-def]
-    pickup = resolve_customer_token(token)
-    return label_response(label_content(pickup), fmt, download=request.args.get("download") == "1")  # type: ignore[arg-type]
+    content = label_content_for_token(token)
+    return label_response(content, fmt, download=request.args.get("download") == "1")  # type: ignore[arg-type]
 
 
 @bp.get("/r/<token>/print")
