@@ -25,3 +25,5 @@ def demo_data_command(drivers: int, pickups: int, if_empty: bool) -> None:
         click.echo(f"  Driver:     {email}")
     click.echo(f"  Hub clerk:  {logins.hub_clerk}")
     click.echo(f"  Password for all: {logins.password}")
+    if logins.customer_url:
+        click.echo(f"  A customer's page: {logins.customer_url}")
