@@ -63,12 +63,19 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.health import bp as health
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.views import bp as dispatch_views
+    from app.hub.views import bp as hub_views
+    from app.labels.api import blp as labels_api
+    from app.labels.views import bp as labels_views
     from app.pickups.api import blp as pickups_api
+    from app.portal.views import bp as portal_views
 
     app.register_blueprint(health)
     app.register_blueprint(accounts_views)
     app.register_blueprint(dispatch_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api):
+    app.register_blueprint(labels_views)
+    app.register_blueprint(portal_views)
+    app.register_blueprint(hub_views)
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api):
         api.register_blueprint(blueprint)
 
 

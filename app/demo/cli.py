@@ -37,3 +37,5 @@ def _print_logins(logins: DemoLogins) -> None:
         click.echo(f"  Driver:     {email}")
     click.echo(f"  Hub clerk:  {logins.hub_clerk}")
     click.echo(f"  Password for all: {logins.password}")
+    if logins.customer_url:
+        click.echo(f"  A customer's page: {logins.customer_url}")

@@ -13,6 +13,7 @@ from app.accounts.services import create_user
 from app.extensions import db
 from app.hub.models import Hub
 from app.hub.services import create_hub, find_hub_by_code
+from app.labels.services import customer_url
 from app.pickups.models import Pickup
 from app.pickups.services import assign_pickup, create_pickup
 
@@ -75,6 +76,7 @@ class DemoLogins:
     drivers: list[str]
     hub_clerk: str
     password: str = DEMO_PASSWORD
+    customer_url: str | None = None
 
 
 def database_is_empty() -> bool:
@@ -134,7 +136,12 @@ def load_demo_data(*, drivers: int = 3, pickups: int = 40, day: date | None = No
         if driver_users and n < pickups * 3 // 4:
             assign_pickup(pickup, driver_users[n % len(driver_users)], actor=dispatcher)
     db.session.flush()
-    return DemoLogins(dispatcher=dispatcher.email, drivers=[d.email for d in driver_users], hub_clerk=clerk.email)
+    # The newest pickup is one of the unassigned ones: its page shows every customer action.
+    newest = db.session.scalar(select(Pickup).order_by(Pickup.id.desc()).limit(1))
+    return DemoLogins(
+        dispatcher=dispatcher.email, drivers=[d.email for d in driver_users], hub_clerk=clerk.email,
+        customer_url=customer_url(newest) if newest else None,
+    )
 
 
 def existing_demo_logins() -> DemoLogins | None:

@@ -38,6 +38,7 @@ from app.dispatch.models import CsvImport
 from app.extensions import db
 from app.hub.models import Hub
 from app.labels.codes import new_label_code
+from app.labels.services import issue_customer_tokens
 from app.pickups.models import Pickup, PickupEvent, PickupItem, PickupStatus
 from app.pickups.schemas import pickup_in_schema
 from app.pickups.states import OPEN_STATUSES, check_transition
@@ -704,6 +705,7 @@ def create_imported_pickups(planned: Sequence[PlannedPickup], *, actor: User | N
         db.session.execute(insert(PickupItem.__table__), items)
     if events:
         db.session.execute(insert(PickupEvent.__table__), events)
+    issue_customer_tokens([pickup.id for pickup in pickups])
     return pickups
 
 

@@ -152,26 +152,31 @@ def test_login_limits_are_shared_through_redis_across_app_instances(database_url
 
     redis_url = os.environ["REDIS_TEST_URL"]
     user = create_user("driver")
-    prefix = f"test-{uuid.uuid4().hex}"
+    # Flask-Limiter keeps the first key prefix it was given for the life of the
+    # process (its limiter object is global), so use one fixed prefix and clear it.
+    import redis
+
+    prefix = "backhaul-test-shared-limits"
+    store = redis.Redis.from_url(redis_url)
+    stale = store.keys(f"LIMITS:LIMITER/{prefix}/*")
+    if stale:
+        store.delete(*stale)
     settings = {**test_settings(database_url, tmp_path), "RATELIMIT_STORAGE_URI": redis_url, "RATELIMIT_KEY_PREFIX": prefix}
     first, second = create_app(settings), create_app(settings)
     statuses = []
     for n in range(12):
         instance = (first, second)[n % 2]
-        with instance.app_context():
-            statuses.append(instance.test_client().post("/api/v1/auth/login", json={"email": user.email, "password": "wrong-guess"}).status_code)
+        statuses.append(instance.test_client().post("/api/v1/auth/login", json={"email": user.email, "password": "wrong-guess"}).status_code)
     assert statuses[:10] == [401] * 10
     assert statuses[10:] == [429, 429]
     # The counts live in Redis, not in this process.
-    import redis
-
-    store = redis.Redis.from_url(redis_url)
     keys = store.keys(f"LIMITS:LIMITER/{prefix}/*")
     assert keys, "no rate-limit counters were written to Redis"
     store.delete(*keys)
     store.close()
+    from app.extensions import db
+
     for instance in (first, second):
         with instance.app_context():
-            from app.extensions import db
-
+            db.session.remove()
             db.engine.dispose()
