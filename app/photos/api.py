@@ -1,6 +1,8 @@
 """Photo upload for the driver app (PUT/HEAD) and serving to dispatchers (GET)."""
 from __future__ import annotations
 
+import hashlib
+import io
 from typing import Any
 from uuid import UUID
 
@@ -98,7 +100,11 @@ def _visible_photo(photo_id: UUID) -> Photo:
 def _serve(photo: Photo, name: str) -> Any:
     if not current_user.can_dispatch:
         raise Forbidden("Only dispatch can view photos.")
-    response = send_file(path_of(name), mimetype="image/jpeg", conditional=True, etag=f"{photo.sha256}-{name.endswith('.thumb.jpg')}")
+    # Read whole (a few hundred KB at most): no open file handle outlives the request.
+    data = path_of(name).read_bytes()
+    response = send_file(
+        io.BytesIO(data), mimetype="image/jpeg", conditional=True, etag=hashlib.sha256(data).hexdigest(), last_modified=photo.created_at
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = f'inline; filename="{photo.id}.jpg"'
     # A photo never changes under its id; only staff may see it, so only their browser keeps it.

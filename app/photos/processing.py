@@ -110,6 +110,8 @@ def normalise_photo(
 
 def _encode(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
-    # No exif=, icc_profile= or comment=: Pillow then writes pixels and nothing else.
+    # Pillow carries the source's comment and ICC profile over from ``info`` unless told
+    # otherwise: empty it, and pass no exif=, so the file holds pixels and nothing else.
+    image.info = {}
     image.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
     return out.getvalue()
