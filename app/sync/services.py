@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
@@ -127,7 +127,8 @@ def push_mutations(
     client = get_client(client_id, driver, lock=True, now=received_at)
     skew = round((sent_at - received_at).total_seconds()) if sent_at else None
     client.last_push_at = received_at
-    client.clock_skew_seconds = skew
+    if skew is not None:  # the last measured offset stands until the phone sends a new one
+        client.clock_skew_seconds = skew
     client.app_version = app_version or client.app_version
     client.user_agent = (user_agent or "")[:300] or client.user_agent
 
@@ -351,12 +352,22 @@ def _full_state(driver: User, hidden_before: datetime | None) -> list[dict[str, 
     return [_put(pickup) for pickup in db.session.scalars(query) if in_scope(pickup, driver.id, hidden_before)]
 
 
-def _delta(driver: User, cursor: int, head: int, hidden_before: datetime | None) -> list[dict[str, Any]]:
-    changed = db.session.scalars(
+def delta_queries(driver_id: int, cursor: int, head: int) -> tuple[Select[tuple[Pickup]], Select[Any]]:
+    """The two index range scans of a delta pull: pickups of the driver changed in (cursor, head], and tombstones."""
+    changed = (
         select(Pickup)
-        .where(Pickup.driver_id == driver.id, Pickup.change_seq > cursor, Pickup.change_seq <= head)
+        .where(Pickup.driver_id == driver_id, Pickup.change_seq > cursor, Pickup.change_seq <= head)
         .options(selectinload(Pickup.items))
     )
+    left = select(SyncTombstone.pickup_id, SyncTombstone.change_seq, SyncTombstone.reason).where(
+        SyncTombstone.driver_id == driver_id, SyncTombstone.change_seq > cursor, SyncTombstone.change_seq <= head
+    )
+    return changed, left
+
+
+def _delta(driver: User, cursor: int, head: int, hidden_before: datetime | None) -> list[dict[str, Any]]:
+    changed_query, left_query = delta_queries(driver.id, cursor, head)
+    changed = db.session.scalars(changed_query)
     latest: dict[int, tuple[int, dict[str, Any]]] = {}
     for pickup in changed:
         if in_scope(pickup, driver.id, hidden_before):
@@ -364,11 +375,7 @@ def _delta(driver: User, cursor: int, head: int, hidden_before: datetime | None)
         else:
             change = _delete(pickup.id, scope_exit_reason(pickup, driver.id), pickup.cancel_reason)
         latest[pickup.id] = (pickup.change_seq or 0, change)
-    left = db.session.execute(
-        select(SyncTombstone.pickup_id, SyncTombstone.change_seq, SyncTombstone.reason).where(
-            SyncTombstone.driver_id == driver.id, SyncTombstone.change_seq > cursor, SyncTombstone.change_seq <= head
-        )
-    )
+    left = db.session.execute(left_query)
     for pickup_id, number, reason in left:
         if pickup_id not in latest or latest[pickup_id][0] < number:
             latest[pickup_id] = (number, _delete(pickup_id, reason))
