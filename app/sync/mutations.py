@@ -270,6 +270,9 @@ def _arrive(batch: Batch, mutation: Mutation) -> Outcome:
 
 def _scan_label(batch: Batch, mutation: Mutation) -> Outcome:
     pickup = _own_pickup(batch, mutation, keep_facts=False)
+    if normalise_label_code(mutation.args["code"]) == pickup.label_code and pickup.status not in COLLECTED_STATUSES:
+        # The usual case, the right parcel: no lookup needed. Anything else gets the shared resolver's precise refusal.
+        return _label_matched(batch, mutation, pickup)
     try:
         resolved = resolve_scan(mutation.args["code"], scanner=batch.driver)
     except DomainError as refusal:
@@ -281,6 +284,10 @@ def _scan_label(batch: Batch, mutation: Mutation) -> Outcome:
             f"This label belongs to {resolved.reference}, not to {pickup.reference}. Check which parcel you have.",
             fields={"code": ["Another pickup's label."]},
         )
+    return _label_matched(batch, mutation, pickup)
+
+
+def _label_matched(batch: Batch, mutation: Mutation, pickup: Pickup) -> Outcome:
     batch.add_event(pickup, mutation, "label_scanned", "Label scanned.", data={"label_code": pickup.label_code})
     batch.scanned.add(pickup.id)
     return Outcome("Label matches this pickup.", pickup)

@@ -47,15 +47,6 @@ class MutationSchema(Schema):
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
 
 
-class MutationIdSchema(Schema):
-    """What every mutation needs for the push to be acknowledged at all: its id."""
-
-    class Meta:
-        unknown = "include"
-
-    id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**53))
-
-
 class PushSchema(Schema):
     client_id = fields.String(required=True, validate=CLIENT_ID, metadata={"description": "the app install's id (a UUID)"})
     schema_version = fields.Integer(required=True, strict=True)
@@ -71,10 +62,13 @@ class PushSchema(Schema):
 
     @validates_schema
     def every_mutation_has_an_id(self, data: dict[str, Any], **kwargs: Any) -> None:
-        errors = MutationIdSchema(many=True).validate(data.get("mutations") or [])
-        if errors:
-            raise ValidationError(errors, field_name="mutations")
-        ids = [m["id"] for m in data.get("mutations") or []]
+        # A plain loop: this runs for every mutation of every push (500 at a time).
+        ids = []
+        for index, mutation in enumerate(data.get("mutations") or []):
+            mutation_id = mutation.get("id")
+            if type(mutation_id) is not int or not 1 <= mutation_id <= 2**53:
+                raise ValidationError({index: {"id": ["A whole number from 1 up is required."]}}, field_name="mutations")
+            ids.append(mutation_id)
         if len(ids) != len(set(ids)):
             raise ValidationError("Each mutation id may appear once in a push.", field_name="mutations")
 

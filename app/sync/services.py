@@ -29,6 +29,10 @@ from app.sync.sequence import last_change_number, take_change_numbers
 from app.sync.settings import driver_settings, photo_required_grades
 
 
+# How often a pull records the phone's last contact (sync health page).
+PULL_CONTACT_EVERY = timedelta(seconds=30)
+
+
 class ClientOfAnotherDriver(Forbidden):
     code = "client_of_another_driver"
 
@@ -294,14 +298,20 @@ def _record(client: SyncClient, mutation: Mutation, status: MutationStatus, resu
 
 def _write(batch: Batch, records: list[dict[str, Any]]) -> None:
     """Bulk-insert what the batch produced: events (their ids for photo links), links, mutation records."""
+    # render_nulls: one executemany per table, not one per pattern of empty columns.
+    bulk = {"render_nulls": True}
     if batch.events:
-        event_ids = db.session.scalars(
-            insert(PickupEvent).returning(PickupEvent.id, sort_by_parameter_order=True), batch.events
-        ).all()
         if batch.links:
-            db.session.execute(insert(PhotoLink), [{**link, "event_id": event_ids[index]} for index, link in batch.links])
+            event_ids = db.session.scalars(
+                insert(PickupEvent).returning(PickupEvent.id, sort_by_parameter_order=True).execution_options(**bulk), batch.events
+            ).all()
+            db.session.execute(
+                insert(PhotoLink).execution_options(**bulk), [{**link, "event_id": event_ids[index]} for index, link in batch.links]
+            )
+        else:
+            db.session.execute(insert(PickupEvent).execution_options(**bulk), batch.events)
     if records:
-        db.session.execute(insert(SyncMutation), records)
+        db.session.execute(insert(SyncMutation).execution_options(**bulk), records)
 
 
 # ---- pull ---------------------------------------------------------------------------------
@@ -310,8 +320,9 @@ def _write(batch: Batch, records: list[dict[str, Any]]) -> None:
 def pull_changes(driver: User, *, cursor: int | None, client_id: str | None, now: datetime) -> dict[str, Any]:
     """The driver's pickups changed after ``cursor`` (puts and deletes), or everything when resetting."""
     client = get_client(client_id, driver, lock=False, now=now) if client_id else None
-    if client is not None:
-        # Written first, so SQLite takes the write lock before reading (no stale-snapshot upgrade).
+    if client is not None and (client.last_pull_at is None or now - client.last_pull_at > PULL_CONTACT_EVERY):
+        # Written first, so SQLite takes the write lock before reading (no stale-snapshot upgrade);
+        # at most twice a minute, so a phone pulling after every action does not write every time.
         client.last_pull_at = now
         db.session.flush()
     hidden_before = age_out_finished_pickups(now, timedelta(hours=current_app.config["SYNC_FINISHED_VISIBLE_HOURS"]))
@@ -323,7 +334,7 @@ def pull_changes(driver: User, *, cursor: int | None, client_id: str | None, now
     else:
         assert cursor is not None
         changes = _delta(driver, cursor, head, hidden_before)
-    if client is not None:
+    if client is not None and client.last_cursor != head and client.last_pull_at == now:
         client.last_cursor = head
     return {
         "cursor": head,
