@@ -277,7 +277,7 @@ def _naive(data: bytes, long_edge: int, thumb_edge: int) -> tuple[bytes, bytes]:
     outs = []
     for picture in (resized, thumb):
         out = io.BytesIO()
-        picture.save(out, format="JPEG", quality=85, optimize=True, progressive=True)
+        picture.save(out, format="JPEG", quality=85)  # the same encoder settings as ours
         outs.append(out.getvalue())
     return outs[0], outs[1]
 

@@ -12,7 +12,7 @@ import math
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image
 
 # A decompression bomb is an attack, not a warning: refuse it (see PhotoRejected below).
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
@@ -52,6 +52,23 @@ def _draft_size(width: int, height: int, long_edge: int) -> tuple[int, int] | No
     return math.ceil(width * scale), math.ceil(height * scale)
 
 
+# EXIF orientation → the transposition that turns the stored pixels upright (as ImageOps.exif_transpose).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    method = _UPRIGHT.get(orientation)
+    return image.transpose(method) if method is not None else image
+
+
 def _flatten(image: Image.Image) -> Image.Image:
     """RGB for JPEG: transparency goes onto white, palettes and 16-bit greys are expanded."""
     if image.mode == "RGB":
@@ -74,20 +91,24 @@ def normalise_photo(
     if not looks_like_accepted_image(data):
         raise PhotoRejected(415, "unsupported_image_type", "Send a JPEG, PNG or WebP photo.")
     try:
-        with Image.open(io.BytesIO(data), formats=FORMATS) as image:
-            width, height = image.size
-            if width < 1 or height < 1 or width * height > max_pixels:
-                raise PhotoRejected(
-                    413, "too_many_pixels", f"The photo is {width}×{height} pixels; the most we accept is {max_pixels:,} pixels."
-                )
-            source_format = image.format or "?"
-            draft = _draft_size(width, height, long_edge)
-            if draft and source_format == "JPEG":
-                # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: far less work than decoding it all.
-                image.draft("RGB", draft)
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-            picture = _flatten(upright)
+        # Opened from memory, not a file: nothing to close, and the picture outlives this block.
+        image = Image.open(io.BytesIO(data), formats=FORMATS)
+        width, height = image.size
+        if width < 1 or height < 1 or width * height > max_pixels:
+            raise PhotoRejected(
+                413, "too_many_pixels", f"The photo is {width}×{height} pixels; the most we accept is {max_pixels:,} pixels."
+            )
+        source_format = image.format or "?"
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        draft = _draft_size(width, height, long_edge)
+        if draft and source_format == "JPEG":
+            # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: far less work than decoding it all.
+            image.draft("RGB", draft)
+        image.load()
+        picture = _flatten(image)
+        # Shrink first, then turn upright: turning the small picture is cheaper.
+        picture.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        picture = _upright(picture, orientation)
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -96,7 +117,6 @@ def normalise_photo(
         # Truncated, corrupt or hostile files all end here: Pillow says what it could not read.
         raise PhotoRejected(422, "invalid_image", f"The photo could not be read ({type(error).__name__}). Take it again.")
 
-    picture.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS, reducing_gap=3.0)
     thumb = picture.copy()
     thumb.thumbnail((thumb_edge, thumb_edge), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return NormalisedPhoto(
@@ -112,6 +132,7 @@ def _encode(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
     # Pillow carries the source's comment and ICC profile over from ``info`` unless told
     # otherwise: empty it, and pass no exif=, so the file holds pixels and nothing else.
+    # Baseline JPEG: optimize/progressive would cost more time than all the resizing.
     image.info = {}
-    image.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
+    image.save(out, format="JPEG", quality=quality)
     return out.getvalue()
