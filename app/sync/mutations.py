@@ -341,15 +341,18 @@ def _collect_items(batch: Batch, mutation: Mutation) -> Outcome:
     if pickup.status not in (PickupStatus.ASSIGNED, PickupStatus.FAILED):
         raise Rejected("invalid_status", f"This pickup is {pickup.status.value.replace('_', ' ')}; it cannot be collected now.", pickup=pickup, keep_facts=True)
 
+    complete = all((entries[i.id]["quantity"] if i.id in entries else 0) >= i.quantity for i in pickup.items)
+    target = PickupStatus.COLLECTED if complete else PickupStatus.PARTIALLY_COLLECTED
+    reopen = pickup.status is PickupStatus.FAILED
+    check_transition(PickupStatus.ASSIGNED if reopen else pickup.status, target)
+
     # Every check passed: from here on, nothing refuses.
     for item in pickup.items:
         entry = entries.get(item.id)
         item.collected_quantity = entry["quantity"] if entry else 0
         item.grade = entry["grade"] if entry and entry["quantity"] else None
         item.condition_notes = (entry["notes"] or None) if entry else None
-    complete = all((item.collected_quantity or 0) >= item.quantity for item in pickup.items)
-    target = PickupStatus.COLLECTED if complete else PickupStatus.PARTIALLY_COLLECTED
-    if pickup.status is PickupStatus.FAILED:
+    if reopen:
         # The same driver failed it earlier and came back: the collection is the later fact.
         batch.change_status(pickup, PickupStatus.ASSIGNED, mutation, "reopened", "Reopened: the driver came back and collected.")
     collected = sum(item.collected_quantity or 0 for item in pickup.items)
@@ -389,11 +392,11 @@ def _fail_pickup(batch: Batch, mutation: Mutation) -> Outcome:
         raise Rejected("invalid_status", f"This pickup is {pickup.status.value.replace('_', ' ')}; it cannot fail now.")
     reason = args["reason"]
     notes = (args.get("notes") or "").strip() or None
-    pickup.failure_reason = reason
-    pickup.failure_notes = notes
     message = f"Failed: {FAILURE_LABELS[reason].lower()}" + (f" — {notes}" if notes else ".")
     data = {"reason": reason.value, "notes": notes, "photo_ids": [str(p) for p in args["photo_ids"]]}
     index = batch.change_status(pickup, PickupStatus.FAILED, mutation, "failed", message, data=data)
+    pickup.failure_reason = reason
+    pickup.failure_notes = notes
     batch.link_photos(index, pickup, args["photo_ids"], "failure")
     return Outcome("Failed attempt recorded.", pickup)
 

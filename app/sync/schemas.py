@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.pickups.models import FailureReason, Grade
 from app.pickups.schemas import PickupOutSchema
@@ -31,13 +31,24 @@ def _photo_ids(**kwargs: Any) -> fields.List:
 
 
 class LocationSchema(Schema):
+    class Meta:
+        # Phones may send the whole Geolocation reading (altitude, heading …): keep what we use.
+        unknown = EXCLUDE
+
     lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
     lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
     accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1_000_000))
 
 
 class MutationSchema(Schema):
-    """One queued driver action. ``args`` are checked by the schema for its ``name``."""
+    """One queued driver action. ``args`` are checked by the schema for its ``name``.
+
+    Unknown envelope fields are ignored, so a newer app can add some; unknown
+    ``args`` are refused (``invalid_args``), so nothing the driver recorded is dropped silently.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
 
     id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**53))
     name = fields.String(required=True, validate=validate.Length(min=1, max=40))
@@ -48,6 +59,9 @@ class MutationSchema(Schema):
 
 
 class PushSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # a newer app's extra fields must never block its queue
+
     client_id = fields.String(required=True, validate=CLIENT_ID, metadata={"description": "the app install's id (a UUID)"})
     schema_version = fields.Integer(required=True, strict=True)
     sent_at = fields.AwareDateTime(

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.core.errors import Forbidden, InvalidInput
+from app.core.errors import DomainError, Forbidden, InvalidInput
 from app.extensions import db
 from app.photos.models import PhotoLink
 from app.pickups.models import Pickup, PickupEvent, PickupStatus
@@ -252,7 +252,12 @@ def _apply(driver: User, client: SyncClient, todo: list[Mutation], *, received_a
             try:
                 if mutation.error is not None:
                     raise mutation.error
-                outcome = HANDLERS[mutation.name](batch, mutation)
+                try:
+                    outcome = HANDLERS[mutation.name](batch, mutation)
+                except DomainError as refusal:
+                    # A rule deeper down said no (e.g. the state machine). Handlers check before
+                    # they change anything, so refusing here leaves nothing half-done.
+                    raise Rejected(refusal.code, refusal.message, fields=refusal.fields) from refusal
             except Rejected as rejection:
                 keep_rejected_facts(batch, mutation, rejection)
                 result = _result(mutation.id, "rejected", rejection.code, rejection.message, fields=rejection.fields)

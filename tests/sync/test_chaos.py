@@ -179,53 +179,50 @@ def test_kill_9_during_two_hundred_pushes_loses_nothing_and_applies_nothing_twic
         return mutations
 
     engine = create_engine(database_url_of(app))
-    done = threading.Event()
     observed: list[tuple[int, int, int]] = []
+    rng = random.Random(9)
+    kill_at = set(rng.sample(range(200), 6))
 
-    def killer() -> None:
-        rng = random.Random(9)
-        while not done.is_set() and live_server.starts < 7:
-            time.sleep(rng.uniform(0.05, 0.6))
-            if done.is_set():
-                break
-            live_server.kill()
-            # The server is dead: what the database holds now must be whole pushes only.
-            with engine.connect() as conn:
-                last = conn.execute(text("SELECT last_mutation_id FROM sync_clients WHERE client_id = :c"), {"c": client_id}).scalar() or 0
-                records = conn.execute(text("SELECT count(*) FROM sync_mutations")).scalar()
-                events = conn.execute(text("SELECT count(*) FROM pickup_events WHERE client_id = :c"), {"c": client_id}).scalar()
-            observed.append((last, records, events))
-            live_server.start()
+    def kill_soon(delay: float) -> None:
+        time.sleep(delay)
+        live_server.kill()
+        # The server is dead: what the database holds now must be whole pushes only.
+        with engine.connect() as conn:
+            last = conn.execute(text("SELECT last_mutation_id FROM sync_clients WHERE client_id = :c"), {"c": client_id}).scalar() or 0
+            records = conn.execute(text("SELECT count(*) FROM sync_mutations")).scalar()
+            events = conn.execute(text("SELECT count(*) FROM pickup_events WHERE client_id = :c"), {"c": client_id}).scalar()
+        observed.append((last, records, events))
+        live_server.start()
 
-    thread = threading.Thread(target=killer)
-    thread.start()
     retries = 0
-    try:
-        for push in range(200):
-            body = {"client_id": client_id, "schema_version": 1, "mutations": batch(push)}
-            for _ in range(300):
-                try:
-                    response = session.post(f"{live_server.url}/api/v1/sync/push", json=body, headers={"X-CSRFToken": token}, timeout=10)
-                except requests.RequestException:
-                    retries += 1
-                    time.sleep(0.05)
-                    continue
-                if response.status_code == 503:
-                    retries += 1
-                    time.sleep(0.05)
-                    continue
-                assert response.status_code == 200, response.text
-                statuses = {r["status"] for r in response.json()["results"]}
-                assert statuses <= {"applied", "duplicate"} and response.json()["last_mutation_id"] == (push + 1) * per_push
-                break
-            else:
-                raise AssertionError(f"push {push} never went through")
-    finally:
-        done.set()
-        thread.join()
+    for push in range(200):
+        body = {"client_id": client_id, "schema_version": 1, "mutations": batch(push)}
+        killer = None
+        if push in kill_at:  # kill -9 a few milliseconds into this push: mid-request, mid-transaction or just after
+            killer = threading.Thread(target=kill_soon, args=(rng.uniform(0.0, 0.03),))
+            killer.start()
+        for _ in range(300):
+            try:
+                response = session.post(f"{live_server.url}/api/v1/sync/push", json=body, headers={"X-CSRFToken": token}, timeout=10)
+            except requests.RequestException:
+                retries += 1
+                time.sleep(0.05)
+                continue
+            if response.status_code == 503:
+                retries += 1
+                time.sleep(0.05)
+                continue
+            assert response.status_code == 200, response.text
+            statuses = {r["status"] for r in response.json()["results"]}
+            assert statuses <= {"applied", "duplicate"} and response.json()["last_mutation_id"] == (push + 1) * per_push
+            break
+        else:
+            raise AssertionError(f"push {push} never went through")
+        if killer is not None:
+            killer.join()
     engine.dispose()
 
-    assert live_server.starts >= 4, "the server was killed several times"
+    assert live_server.starts == 7 and len(observed) == 6, "the server was killed six times"
     assert retries > 0, "some pushes had to be retried"
     for last, records, events in observed:
         assert last % per_push == 0, f"a push was half-applied: last id {last}"

@@ -462,3 +462,16 @@ def test_the_pickup_timeline_shows_the_evidence(phone, api_client, dispatcher, d
     assert arrived["lat"] == 52.3752 and arrived["accuracy_m"] == 8.5
     assert -1830 < arrived["clock_skew_seconds"] < -1770
     assert arrived["device_time"] and arrived["server_time"]
+
+
+def test_extra_envelope_fields_are_ignored_but_unknown_arguments_are_refused(phone, driver, create_pickup, db):
+    pickup = create_pickup(driver=driver)
+    p = phone()
+    newer = p.mutation("arrive", pickup_id=pickup.id)
+    newer["battery"] = 0.42
+    newer["location"] = {"lat": 52.1, "lon": 4.3, "accuracy_m": 5, "altitude": 3.2, "heading": None, "speed": 0}
+    unknown_arg = p.mutation("note", pickup_id=pickup.id, text="hi", colour="blue")
+    body = p.push(newer, unknown_arg, device_model="Pixel 9").json
+    assert [(r["status"], r["code"]) for r in body["results"]] == [("applied", None), ("rejected", "invalid_args")]
+    assert "colour" in str(body["results"][1]["fields"])
+    assert _events(db, pickup, "arrived")[0].lat == 52.1
