@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from flask import current_app, url_for
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from app.accounts.models import User
 from app.core.errors import Conflict, DomainError
@@ -91,6 +91,14 @@ def store_photo(photo_id: UUID, data: bytes, *, sha256: str, uploader: User) -> 
     )
     db.session.add(photo)
     return StoredPhoto(photo, created=True)
+
+
+def known_photo_files(names: list[str]) -> set[str]:
+    """Which of these file names belong to a stored photo (as photo or thumbnail)."""
+    rows = db.session.execute(
+        select(Photo.stored_name, Photo.thumb_name).where(or_(Photo.stored_name.in_(names), Photo.thumb_name.in_(names)))
+    )
+    return {name for pair in rows for name in pair}
 
 
 def discard_photo_files(photo: Photo) -> None:

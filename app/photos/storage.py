@@ -3,7 +3,7 @@
 A file appears under its final name only when it is complete (temp file in the
 same folder, fsync, ``os.replace``), so an upload cut at any point leaves no
 photo behind; stray temp files from a killed process are swept by
-``remove_stray_uploads``.
+``remove_stray_files`` (run by ``flask --app wsgi sync purge``).
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app
@@ -59,16 +60,35 @@ def remove_files(*names: str) -> None:
             path_of(name).unlink()
 
 
-def remove_stray_uploads(older_than_seconds: int = 3600) -> int:
-    """Delete temp files left by a process killed mid-write; answer how many."""
+def remove_stray_files(kept: Callable[[list[str]], set[str]], older_than_seconds: int = 3600) -> int:
+    """Delete what a process killed mid-upload left behind; answer how many files.
+
+    Temp files, and photo files whose database row was never committed (the
+    process died between writing the file and committing). ``kept`` answers
+    which of the given names the database knows. Young files are left alone:
+    their upload may still be running.
+    """
     root = storage_root()
     if not root.exists():
         return 0
     cutoff = time.time() - older_than_seconds
     removed = 0
-    for path in root.rglob(f"{TEMP_PREFIX}*"):
+    candidates: list[Path] = []
+    for path in root.rglob("*"):
         with contextlib.suppress(FileNotFoundError):
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed += 1
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                if path.name.startswith(TEMP_PREFIX):
+                    path.unlink()
+                    removed += 1
+                else:
+                    candidates.append(path)
+    for start in range(0, len(candidates), 500):
+        chunk = candidates[start : start + 500]
+        names = [path.relative_to(root).as_posix() for path in chunk]
+        known = kept(names)
+        for path, name in zip(chunk, names):
+            if name not in known:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed += 1
     return removed

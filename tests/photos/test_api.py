@@ -156,3 +156,27 @@ def test_photos_join_the_pickup_whichever_arrives_first(api_client, phone, drive
     photos = {ph.photo_id: ph for ph in photos_for_pickup(pickup)}
     assert photos[str(photo_id)].photo is not None and photos[str(photo_id)].item_id == pickup.items[0].id
     assert photos[str(stranger_photo)].awaiting_upload
+
+
+def test_purge_removes_files_a_killed_upload_left_but_keeps_stored_photos(api_client, driver, app, db):
+    import os
+    import time
+
+    photo_id = uuid.uuid4()
+    put(api_client(driver), photo_id, camera_jpeg())
+    root = Path(app.config["PHOTO_STORAGE_DIR"])
+    orphan = root / "ab" / "abandoned-0000.jpg"
+    temp = root / "ab" / ".upload-x1.tmp"
+    young = root / "ab" / ".upload-young.tmp"
+    for path in (orphan, temp, young):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a photo")
+    old = time.time() - 7200
+    for path in [orphan, temp, *stored_files(app)]:
+        if path != young:
+            os.utime(path, (old, old))
+    result = app.test_cli_runner().invoke(args=["sync", "purge"])
+    assert result.exit_code == 0 and "2 stray upload files" in result.output, result.output
+    names = [p.name for p in stored_files(app)]
+    assert young.name in names and orphan.name not in names and temp.name not in names
+    assert sum(name.startswith(str(photo_id)) for name in names) == 2
