@@ -48,6 +48,7 @@ def check_upload(data: bytes, declared_sha256: str | None) -> str:
 
 
 def find_photo(photo_id: UUID) -> Photo | None:
+    """The stored photo with this id, whoever uploaded it."""
     return db.session.get(Photo, str(photo_id))
 
 

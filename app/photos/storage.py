@@ -20,6 +20,7 @@ TEMP_PREFIX = ".upload-"
 
 
 def storage_root() -> Path:
+    """The folder that holds every photo file (``PHOTO_STORAGE_DIR``)."""
     return Path(current_app.config["PHOTO_STORAGE_DIR"])
 
 
@@ -30,6 +31,7 @@ def photo_file_names(photo_id: str, sha256: str) -> tuple[str, str]:
 
 
 def path_of(name: str) -> Path:
+    """The absolute path of a stored file name, refusing anything outside the storage folder."""
     root = storage_root().resolve()
     path = (root / name).resolve()
     if root not in path.parents:  # names are ours, but never trust a path
@@ -55,6 +57,7 @@ def write_atomically(name: str, data: bytes) -> None:
 
 
 def remove_files(*names: str) -> None:
+    """Delete these stored files; missing ones are fine."""
     for name in names:
         with contextlib.suppress(FileNotFoundError):
             path_of(name).unlink()

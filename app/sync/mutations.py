@@ -31,7 +31,7 @@ from app.labels.codes import is_valid_label_code, normalise_label_code
 from app.pickups.models import Grade, Pickup, PickupEvent, PickupStatus
 from app.pickups.states import check_transition
 from app.sync.models import SyncClient
-from app.sync.schemas import ARGS_SCHEMAS, mutation_schema
+from app.sync.schemas import ARGS_SCHEMAS, MAX_ROW_ID, mutation_schema
 from app.sync.scope import was_in_scope_of
 from app.sync.settings import FAILURE_LABELS
 
@@ -83,6 +83,7 @@ class Mutation:
     base_version: int | None = None
     device_time: datetime | None = None
     location: dict[str, Any] | None = None
+    unusable_device_time: str | None = None
     # Set once the envelope and arguments have been checked.
     valid: bool = False
     error: Rejected | None = None
@@ -90,7 +91,7 @@ class Mutation:
     @property
     def pickup_id(self) -> int | None:
         value = (self.raw.get("args") or {}).get("pickup_id") if isinstance(self.raw.get("args"), dict) else None
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+        return value if type(value) is int and 1 <= value <= MAX_ROW_ID else None
 
 
 def read_mutation(raw: dict[str, Any]) -> Mutation:
@@ -104,6 +105,10 @@ def read_mutation(raw: dict[str, Any]) -> Mutation:
     mutation.name = envelope["name"]
     mutation.base_version = envelope["base_version"]
     mutation.device_time = envelope["device_time"]
+    if mutation.device_time is not None and not plausible_time(mutation.device_time):
+        # A phone whose clock says 1970 still did the work: keep the action, not the time.
+        mutation.unusable_device_time = str(raw.get("device_time"))[:64]
+        mutation.device_time = None
     mutation.location = envelope["location"]
     schema = ARGS_SCHEMAS.get(mutation.name)
     if schema is None:
@@ -118,6 +123,17 @@ def read_mutation(raw: dict[str, Any]) -> Mutation:
         return mutation
     mutation.valid = True
     return mutation
+
+
+def plausible_time(moment: datetime) -> bool:
+    """Inside the years a working phone clock can show (and a database column can hold)."""
+    return 2000 <= moment.year <= 2200
+
+
+def skew_seconds(device: datetime, server: datetime) -> int:
+    """Device clock minus server clock, in seconds, clamped to what a 32-bit column holds."""
+    limit = 2**31 - 1
+    return max(-limit, min(limit, round((device - server).total_seconds())))
 
 
 def _messages(error: ValidationError) -> dict[str, Any]:
@@ -152,7 +168,7 @@ class Batch:
         if self.skew_seconds is not None:
             return self.skew_seconds
         if mutation.device_time is not None:
-            ahead = round((mutation.device_time - self.received_at).total_seconds())
+            ahead = skew_seconds(mutation.device_time, self.received_at)
             if ahead > self.skew_flag_seconds:
                 return ahead
         return None
@@ -188,6 +204,9 @@ class Batch:
         data = dict(data or {})
         data["seen_version"] = mutation.base_version
         if skew is not None and abs(skew) > self.skew_flag_seconds:
+            data["clock_skew_flagged"] = True
+        if mutation.unusable_device_time:
+            data["unusable_device_time"] = mutation.unusable_device_time
             data["clock_skew_flagged"] = True
         self.events.append(
             {

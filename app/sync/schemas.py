@@ -17,6 +17,9 @@ from app.pickups.schemas import PickupOutSchema
 _NO_CONTROL = validate.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$", error="Contains control characters.")
 CLIENT_ID = validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$", error="Use 8 to 64 letters, digits, - or _ (a UUID is ideal).")
 MAX_PHOTOS = 20
+# Row ids are 32-bit integers in the database; anything larger cannot name a row.
+MAX_ROW_ID = 2**31 - 1
+_ROW_ID = validate.Range(min=1, max=MAX_ROW_ID, error="Not a known id.")
 
 
 def _text(max_length: int, **kwargs: Any) -> fields.String:
@@ -108,7 +111,7 @@ class PushResponseSchema(Schema):
 
 
 class _PickupArgs(Schema):
-    pickup_id = fields.Integer(required=True, strict=True)
+    pickup_id = fields.Integer(required=True, strict=True, validate=_ROW_ID)
 
 
 class ArriveArgs(_PickupArgs):
@@ -120,7 +123,7 @@ class ScanLabelArgs(_PickupArgs):
 
 
 class CollectedItemSchema(Schema):
-    item_id = fields.Integer(required=True, strict=True)
+    item_id = fields.Integer(required=True, strict=True, validate=_ROW_ID)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000))
     grade = fields.Enum(Grade, by_value=True, load_default=None, allow_none=True)
     notes = _text(2000, load_default="", allow_none=True)

@@ -56,6 +56,7 @@ def in_scope(pickup: Pickup, driver_id: int, hidden_before: datetime | None) -> 
 
 
 def scope_exit_reason(pickup: Pickup, driver_id: int) -> str:
+    """Why a changed pickup is no longer on this driver's phone (the delete's ``reason``)."""
     if pickup.driver_id != driver_id:
         return "reassigned" if pickup.driver_id else "unassigned"
     if pickup.status is PickupStatus.CANCELLED:

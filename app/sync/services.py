@@ -22,7 +22,7 @@ from app.extensions import db
 from app.photos.models import PhotoLink
 from app.pickups.models import Pickup, PickupEvent, PickupStatus
 from app.sync.models import MutationStatus, SyncClient, SyncMutation, SyncTombstone
-from app.sync.mutations import HANDLERS, Batch, Mutation, Rejected, keep_rejected_facts, read_mutation
+from app.sync.mutations import HANDLERS, Batch, Mutation, Rejected, keep_rejected_facts, read_mutation, skew_seconds
 from app.sync.schemas import driver_pickup_schema
 from app.sync.scope import age_out_finished_pickups, in_scope, scope_exit_reason, sync_state
 from app.sync.sequence import last_change_number, take_change_numbers
@@ -129,7 +129,7 @@ def push_mutations(
             f"Send at most {config['SYNC_MAX_BATCH']} mutations per push.", fields={"mutations": ["Too many."]}, code="batch_too_large"
         )
     client = get_client(client_id, driver, lock=True, now=received_at)
-    skew = round((sent_at - received_at).total_seconds()) if sent_at else None
+    skew = skew_seconds(sent_at, received_at) if sent_at else None
     client.last_push_at = received_at
     if skew is not None:  # the last measured offset stands until the phone sends a new one
         client.clock_skew_seconds = skew

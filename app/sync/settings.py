@@ -28,6 +28,7 @@ ACCEPTED_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"]
 
 
 def photo_required_grades() -> frozenset[Grade]:
+    """Grades whose items need at least one photo (``PHOTO_REQUIRED_GRADES``)."""
     return frozenset(Grade(g) for g in current_app.config["PHOTO_REQUIRED_GRADES"])
 
 

@@ -181,6 +181,9 @@ def test_unsupported_schema_version_is_refused_whole(phone, driver, create_picku
         ({"name": "fail_pickup", "args": {"pickup_id": 1, "reason": "bored"}}, "invalid_args"),
         ({"name": "fail_pickup", "args": {"pickup_id": 1, "reason": "other", "notes": " "}}, "invalid_args"),
         ({"name": "note", "args": {"pickup_id": 1, "text": "x", "photo_ids": ["not-a-uuid"]}}, "invalid_args"),
+        ({"name": "arrive", "args": {"pickup_id": 2**70}}, "invalid_args"),
+        ({"name": "arrive", "args": {"pickup_id": True}}, "invalid_args"),
+        ({"name": "collect_items", "args": {"pickup_id": 1, "items": [{"item_id": -3, "quantity": 1, "grade": "A"}]}}, "invalid_args"),
     ],
 )
 def test_unreadable_mutations_are_rejected_one_by_one(phone, driver, create_pickup, db, mutation, code):
@@ -475,3 +478,17 @@ def test_extra_envelope_fields_are_ignored_but_unknown_arguments_are_refused(pho
     assert [(r["status"], r["code"]) for r in body["results"]] == [("applied", None), ("rejected", "invalid_args")]
     assert "colour" in str(body["results"][1]["fields"])
     assert _events(db, pickup, "arrived")[0].lat == 52.1
+
+
+def test_a_clock_stuck_in_1970_or_year_one_never_loses_the_action(phone, driver, create_pickup, db):
+    pickup = create_pickup(driver=driver)
+    p = phone()
+    in_1970 = p.mutation("arrive", pickup_id=pickup.id)
+    in_1970["device_time"] = "1970-01-01T00:00:05+00:00"
+    year_one = p.mutation("note", pickup_id=pickup.id, text="clock broken")
+    year_one["device_time"] = "0001-01-01T00:00:00+01:00"
+    body = p.push(in_1970, year_one, sent_at="0001-01-01T00:00:09+01:00").json
+    assert [r["status"] for r in body["results"]] == ["applied", "applied"]
+    for event in _events(db, pickup)[-2:]:
+        assert event.device_time is None and event.data["clock_skew_flagged"] and event.data["unusable_device_time"]
+        assert event.clock_skew_seconds == -(2**31 - 1)
