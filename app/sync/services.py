@@ -220,7 +220,14 @@ def _load_pickups(pickup_ids: Iterable[int]) -> dict[int, Pickup]:
     if not ids:
         return {}
     # Locked in id order, so two pushes touching the same pickups cannot deadlock each other.
-    query = select(Pickup).where(Pickup.id.in_(ids)).order_by(Pickup.id).options(selectinload(Pickup.items)).with_for_update(of=Pickup)
+    query = (
+        select(Pickup)
+        .where(Pickup.id.in_(ids))
+        .order_by(Pickup.id)
+        .options(selectinload(Pickup.items))
+        .with_for_update(of=Pickup)
+        .execution_options(populate_existing=True)
+    )
     return {pickup.id: pickup for pickup in db.session.scalars(query)}
 
 
