@@ -67,7 +67,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
     from app.pickups.api import blp as pickups_api
+    from app.photos.api import blp as photos_api
     from app.portal.views import bp as portal_views
+    from app.sync.api import blp as sync_api
+    from app.sync.views import bp as sync_views
 
     app.register_blueprint(health)
     app.register_blueprint(accounts_views)
@@ -75,13 +78,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(labels_views)
     app.register_blueprint(portal_views)
     app.register_blueprint(hub_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api):
+    app.register_blueprint(sync_views)
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api):
         api.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import demo_data_command
+    from app.sync.cli import sync_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(sync_cli)
