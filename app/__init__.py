@@ -62,11 +62,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_views
     from app.core.health import bp as health
     from app.dispatch.views import bp as dispatch_views
+    from app.driver.views import bp as driver_views
     from app.pickups.api import blp as pickups_api
 
     app.register_blueprint(health)
     app.register_blueprint(accounts_views)
     app.register_blueprint(dispatch_views)
+    app.register_blueprint(driver_views)
     for blueprint in (auth_api, pickups_api):
         api.register_blueprint(blueprint)
 
