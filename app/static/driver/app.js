@@ -39,7 +39,12 @@ export function navigate(hash) {
   else location.hash = hash;
 }
 
+let renderCount = 0;
+
+// Each screen renders into a fresh container that replaces the old one only if
+// no newer navigation started meanwhile, so two quick taps never mix screens.
 async function render() {
+  const ticket = ++renderCount;
   if (cleanup) {
     try { cleanup(); } catch (error) { console.error(error); }
     cleanup = null;
@@ -51,17 +56,27 @@ async function render() {
     return;
   }
   const [screen, params] = await screenFor(location.hash);
-  const context = { navigate, user, root: screenRoot };
+  const container = h("div", { class: "screen-body" });
+  const mounted = [];
+  const context = { navigate, user, root: container, onMount: (fn) => mounted.push(fn) };
+  let ownCleanup = null;
   try {
-    cleanup = (await screen.render(screenRoot, params, context)) || null;
+    ownCleanup = (await screen.render(container, params, context)) || null;
   } catch (error) {
     console.error(error);
-    replace(screenRoot, h("p", { class: "notice notice-error", role: "alert" }, `This screen failed to open: ${error.message}`),
+    replace(container, h("p", { class: "notice notice-error", role: "alert" }, `This screen failed to open: ${error.message}`),
       h("a", { class: "button", href: "#/" }, "Back to the route"));
   }
-  document.title = `${screenRoot.querySelector("h1")?.textContent || "Route"} · Backhaul Driver`;
-  screenRoot.focus({ preventScroll: true });
+  if (ticket !== renderCount) {
+    if (ownCleanup) ownCleanup();
+    return;
+  }
+  cleanup = ownCleanup;
+  screenRoot.replaceChildren(container);
+  document.title = `${container.querySelector("h1")?.textContent || "Route"} · Backhaul Driver`;
   window.scrollTo(0, 0);
+  if (mounted.length) mounted.forEach((fn) => fn());
+  else screenRoot.focus({ preventScroll: true });
 }
 
 // The badge is always on screen: what is waiting, since when, and Sync now.

@@ -59,8 +59,12 @@ export function signaturePad(canvas) {
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointercancel", end);
 
+  // Sized once it is on screen (and again if the phone turns, while still empty).
+  const observer = new ResizeObserver(() => { if (empty && canvas.getBoundingClientRect().width) resize(); });
+  observer.observe(canvas);
   resize();
   return {
+    disconnect: () => observer.disconnect(),
     clear,
     isEmpty: () => empty,
     async toBytes() {

@@ -8,7 +8,7 @@ import { startScanner } from "../scanner.js";
 import { backLink, h, replace, toast } from "../ui.js";
 import { recordArrival } from "./collect.js";
 
-export async function render(root, { pickupId }, { navigate }) {
+export async function render(root, { pickupId }, { navigate, onMount }) {
   const pickup = await pickupViewById(pickupId);
   if (!pickup) return navigate("#/");
   const video = h("video", { class: "viewfinder", muted: true, playsinline: true, autoplay: true, "aria-label": "Camera view" });
@@ -76,6 +76,6 @@ export async function render(root, { pickupId }, { navigate }) {
     onCode: (text) => check(text, "camera"),
     onStatus: (state, message) => { status.textContent = message; status.dataset.state = state; },
   });
-  input.focus();
+  onMount(() => input.focus());
   return stop;
 }

@@ -32,6 +32,7 @@ export async function render(root, { pickupId }, { navigate }) {
       config.signature_required ? null
         : h("button", { type: "button", id: "finish-unsigned", class: "big wide", onclick: () => finish({ unsigned: true }) }, "Finish without signature")));
   const pad = signaturePad(canvas);
+  const done = () => pad.disconnect();
 
   async function finish({ unsigned = false } = {}) {
     replace(error);
@@ -53,4 +54,5 @@ export async function render(root, { pickupId }, { navigate }) {
     toast("Collection saved. It will be sent when there is signal.");
     navigate("#/");
   }
+  return done;
 }
