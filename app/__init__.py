@@ -64,18 +64,26 @@ def _register_blueprints(app: Flask) -> None:
     from app.dispatch.views import bp as dispatch_views
     from app.driver.views import bp as driver_views
     from app.pickups.api import blp as pickups_api
+    from app.photos.api import blp as photos_api
+    from app.sync.api import blp as sync_api
+    from app.sync.views import bp as sync_views
 
     app.register_blueprint(health)
     app.register_blueprint(accounts_views)
     app.register_blueprint(dispatch_views)
     app.register_blueprint(driver_views)
+    app.register_blueprint(sync_views)
     for blueprint in (auth_api, pickups_api):
         api.register_blueprint(blueprint)
+    api.register_blueprint(sync_api)
+    api.register_blueprint(photos_api)
 
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import demo_data_command
+    from app.sync.cli import sync_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_data_command)
+    app.cli.add_command(sync_cli)

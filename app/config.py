@@ -72,6 +72,26 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
+        # Sync protocol (app.sync, docs/sync-protocol.md).
+        "SYNC_SCHEMA_VERSION": 1,
+        "SYNC_MAX_BATCH": 1000,
+        # Mutation records answer duplicates from phones that were offline for days.
+        "SYNC_RETENTION_DAYS": 30,
+        # Finished pickups (collected, failed, received) stay on the phone this long.
+        "SYNC_FINISHED_VISIBLE_HOURS": 12,
+        "SYNC_CLOCK_SKEW_FLAG_SECONDS": 300,
+        "SYNC_POLL_SECONDS": 60,
+        "SYNC_RETRY_AFTER_SECONDS": 2,
+        # A push waits this long for another push of the same phone (PostgreSQL lock_timeout).
+        "SYNC_LOCK_TIMEOUT_MS": 10_000,
+        # Photos (app.photos): what the phone sends and what the server keeps.
+        "PHOTO_MAX_BYTES": 15 * 1024 * 1024,
+        "PHOTO_MAX_PIXELS": 50_000_000,
+        "PHOTO_LONG_EDGE": 1600,
+        "PHOTO_CLIENT_JPEG_QUALITY": 0.8,
+        "PHOTO_STORED_JPEG_QUALITY": 85,
+        "PHOTO_THUMB_EDGE": 320,
+        "PHOTO_REQUIRED_GRADES": ["C", "D"],
     }
     settings.update(overrides)
     return settings

@@ -3,3 +3,5 @@ from app.accounts.models import User  # noqa: F401
 from app.hub.models import Hub  # noqa: F401
 from app.pickups.models import Pickup, PickupEvent, PickupItem  # noqa: F401
 from app.sync.models import ChangeCounter  # noqa: F401
+from app.photos.models import Photo, PhotoLink  # noqa: F401
+from app.sync.models import MutationStatus, SyncClient, SyncMutation, SyncState, SyncTombstone  # noqa: F401

@@ -80,6 +80,10 @@ class Pickup(TimestampMixin, db.Model):
         Index("ix_pickups_driver_route", "driver_id", "route_position"),
         Index("ix_pickups_window_start", "window_start"),
         Index("ix_pickups_status", "status"),
+        # Delta pulls: one driver's pickups changed after a cursor (app.sync).
+        Index("ix_pickups_driver_change", "driver_id", "change_seq"),
+        # The sync age-out sweep: finished pickups whose last change is old enough.
+        Index("ix_pickups_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

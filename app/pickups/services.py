@@ -21,6 +21,7 @@ from app.hub.models import Hub
 from app.labels.services import issue_label_code
 from app.pickups.models import Pickup, PickupEvent, PickupItem, PickupStatus
 from app.pickups.states import FINAL_STATUSES, OPEN_STATUSES, check_transition
+from app.sync.scope import record_scope_exit
 from app.sync.sequence import take_change_numbers
 
 # Fields a dispatcher edit may touch, by the nested groups of the JSON shape.
@@ -242,6 +243,7 @@ def assign_pickup(pickup: Pickup, driver: User, *, actor: User | None) -> Pickup
     if previous is not None and previous.id != driver.id:
         message = f"Reassigned from {previous.name} to {driver.name}."
         kind = "reassigned"
+        record_scope_exit(pickup.id, previous.id, "reassigned")
     else:
         message = f"Assigned to {driver.name}."
         kind = "assigned"
@@ -252,6 +254,8 @@ def assign_pickup(pickup: Pickup, driver: User, *, actor: User | None) -> Pickup
 def unassign_pickup(pickup: Pickup, *, actor: User | None) -> Pickup:
     """Take the pickup off its driver's route."""
     previous = pickup.driver
+    if previous is not None:
+        record_scope_exit(pickup.id, previous.id, "unassigned")
     change_status(
         pickup,
         PickupStatus.UNASSIGNED,

@@ -1,7 +1,7 @@
 """The global change sequence behind delta pulls."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.sync.models import ChangeCounter
@@ -16,5 +16,9 @@ def take_change_numbers(count: int = 1) -> range:
 
 
 def last_change_number() -> int:
-    counter = db.session.get(ChangeCounter, 1)
-    return counter.value if counter else 0
+    """The newest change number committed (or taken by this transaction).
+
+    Read from the row, not the identity map: numbers taken in this session by
+    an UPDATE statement would not show in an already loaded object.
+    """
+    return db.session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0

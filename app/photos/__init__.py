@@ -1,0 +1,1 @@
+"""Photos: upload, validation, normalisation, thumbnails, storage and serving."""

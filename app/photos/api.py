@@ -1,0 +1,126 @@
+"""Photo upload for the driver app (PUT/HEAD) and serving to dispatchers (GET)."""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Response, current_app, jsonify, request, send_file
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import ClientDisconnected
+
+from app.accounts.models import DISPATCH_ROLES, Role
+from app.core.auth import roles_required
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.extensions import db
+from app.photos import services
+from app.photos.models import Photo
+from app.photos.storage import path_of
+
+blp = Blueprint("photos_api", __name__, url_prefix="/api/v1/photos", description="Photos taken by drivers")
+
+
+class PhotoOutSchema(Schema):
+    id = fields.String()
+    sha256 = fields.String(metadata={"description": "SHA-256 of the bytes as uploaded"})
+    width = fields.Integer()
+    height = fields.Integer()
+    bytes = fields.Integer(attribute="stored_bytes")
+    created_at = fields.AwareDateTime(format="iso")
+
+
+photo_out_schema = PhotoOutSchema()
+
+
+def _read_body() -> bytes:
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise services.PhotoRefused(413, "too_large", f"The photo is larger than {limit // (1024 * 1024)} MB.")
+    try:
+        data = request.get_data(cache=False)
+    except (ClientDisconnected, OSError):
+        raise services.PhotoRefused(400, "upload_incomplete", "The upload was cut off. Send the photo again.") from None
+    if len(data) > limit:
+        raise services.PhotoRefused(413, "too_large", f"The photo is larger than {limit // (1024 * 1024)} MB.")
+    if not data:
+        raise services.PhotoRefused(400, "empty_upload", "The upload was empty.")
+    return data
+
+
+def _answer(photo: Photo, status: int) -> Response:
+    response = jsonify(photo_out_schema.dump(photo))
+    response.status_code = status
+    response.headers["X-Content-SHA256"] = photo.sha256
+    return response
+
+
+@blp.route("/<uuid:photo_id>", methods=["PUT"])
+@roles_required(Role.DRIVER)
+@blp.doc(
+    summary="Upload a photo under the phone's id",
+    description="Body: the image (JPEG, PNG or WebP). Header X-Content-SHA256: the body's SHA-256. "
+    "201 stored, 200 already stored with this hash, 409 this id holds another photo, 413 too large, "
+    "415 not an accepted image type, 422 not a valid image, 400 incomplete upload.",
+)
+def upload(photo_id: UUID):  # type: ignore[no-untyped-def]
+    data = _read_body()
+    sha256 = services.check_upload(data, request.headers.get("X-Content-SHA256"))
+    stored = services.store_photo(photo_id, data, sha256=sha256, uploader=current_user)
+    if not stored.created:
+        return _answer(stored.photo, 200)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same id arrived twice at once: the other request won. Same bytes → same answer.
+        db.session.rollback()
+        winner = services.find_photo(photo_id)
+        if winner is None or winner.stored_name != stored.photo.stored_name:
+            services.discard_photo_files(stored.photo)
+        if winner is not None and winner.sha256 == sha256 and winner.uploader_id == current_user.id:
+            return _answer(winner, 200)
+        raise Conflict("Another photo was already stored under this id.", code="photo_id_conflict") from None
+    except BaseException:
+        db.session.rollback()
+        services.discard_photo_files(stored.photo)
+        raise
+    return _answer(stored.photo, 201)
+
+
+def _visible_photo(photo_id: UUID) -> Photo:
+    photo = services.find_photo(photo_id)
+    if photo is None or not services.can_see_photo(photo, current_user):
+        raise NotFound("There is no such photo.")
+    return photo
+
+
+def _serve(photo: Photo, name: str) -> Any:
+    if not current_user.can_dispatch:
+        raise Forbidden("Only dispatch can view photos.")
+    response = send_file(path_of(name), mimetype="image/jpeg", conditional=True, etag=f"{photo.sha256}-{name.endswith('.thumb.jpg')}")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = f'inline; filename="{photo.id}.jpg"'
+    # A photo never changes under its id; only staff may see it, so only their browser keeps it.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    return response
+
+
+@blp.route("/<uuid:photo_id>", methods=["GET", "HEAD"])
+@roles_required(Role.DRIVER, *DISPATCH_ROLES)
+@blp.doc(summary="HEAD: does the server have this photo (200/404)? GET: the photo (dispatch only)")
+def photo(photo_id: UUID):  # type: ignore[no-untyped-def]
+    found = _visible_photo(photo_id)
+    if request.method == "HEAD":
+        response = Response(status=200)
+        response.headers["X-Content-SHA256"] = found.sha256
+        return response
+    return _serve(found, found.stored_name)
+
+
+@blp.route("/<uuid:photo_id>/thumb", methods=["GET"])
+@roles_required(*DISPATCH_ROLES)
+def thumbnail(photo_id: UUID):  # type: ignore[no-untyped-def]
+    """The photo's thumbnail (dispatch only)."""
+    found = _visible_photo(photo_id)
+    return _serve(found, found.thumb_name)

@@ -1,0 +1,115 @@
+"""Turn uploaded bytes into a clean, upright JPEG and its thumbnail — or refuse them.
+
+Only JPEG, PNG and WebP are opened (Pillow with an explicit ``formats`` list),
+the pixel count is checked from the header before anything is decoded, and the
+image is always re-encoded from its pixels: EXIF (GPS above all), ICC, XMP,
+comments and anything appended after the image (polyglot files) are gone.
+"""
+from __future__ import annotations
+
+import io
+import math
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps
+
+# A decompression bomb is an attack, not a warning: refuse it (see PhotoRejected below).
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+FORMATS = ("JPEG", "PNG", "WEBP")
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+
+
+class PhotoRejected(Exception):
+    """The upload is not a photo we keep; ``status`` is the HTTP answer (413, 415 or 422)."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class NormalisedPhoto:
+    jpeg: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+    source_format: str
+
+
+def looks_like_accepted_image(data: bytes) -> bool:
+    """By the file's own signature, not its name or Content-Type."""
+    return data.startswith(_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+def _draft_size(width: int, height: int, long_edge: int) -> tuple[int, int] | None:
+    scale = long_edge / max(width, height)
+    if scale >= 1:
+        return None
+    return math.ceil(width * scale), math.ceil(height * scale)
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB for JPEG: transparency goes onto white, palettes and 16-bit greys are expanded."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if image.mode.startswith("I"):
+        # 16-bit greys: scale 0..65535 down to 0..255 before dropping to 8 bits.
+        return image.convert("I").point(lambda value: value * (1 / 256)).convert("L").convert("RGB")
+    return image.convert("RGB")
+
+
+def normalise_photo(
+    data: bytes, *, max_pixels: int, long_edge: int, thumb_edge: int, quality: int
+) -> NormalisedPhoto:
+    """Validate and re-encode ``data``; raise PhotoRejected with the HTTP status to answer."""
+    if not looks_like_accepted_image(data):
+        raise PhotoRejected(415, "unsupported_image_type", "Send a JPEG, PNG or WebP photo.")
+    try:
+        with Image.open(io.BytesIO(data), formats=FORMATS) as image:
+            width, height = image.size
+            if width < 1 or height < 1 or width * height > max_pixels:
+                raise PhotoRejected(
+                    413, "too_many_pixels", f"The photo is {width}×{height} pixels; the most we accept is {max_pixels:,} pixels."
+                )
+            source_format = image.format or "?"
+            draft = _draft_size(width, height, long_edge)
+            if draft and source_format == "JPEG":
+                # JPEG can decode at 1/2, 1/4 or 1/8 scale directly: far less work than decoding it all.
+                image.draft("RGB", draft)
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            picture = _flatten(upright)
+    except PhotoRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoRejected(413, "too_many_pixels", "The photo has far too many pixels to be a photo.")
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, MemoryError) as error:
+        # Truncated, corrupt or hostile files all end here: Pillow says what it could not read.
+        raise PhotoRejected(422, "invalid_image", f"The photo could not be read ({type(error).__name__}). Take it again.")
+
+    picture.thumbnail((long_edge, long_edge), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    thumb = picture.copy()
+    thumb.thumbnail((thumb_edge, thumb_edge), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return NormalisedPhoto(
+        jpeg=_encode(picture, quality),
+        thumbnail=_encode(thumb, 80),
+        width=picture.width,
+        height=picture.height,
+        source_format=source_format,
+    )
+
+
+def _encode(image: Image.Image, quality: int) -> bytes:
+    out = io.BytesIO()
+    # No exif=, icc_profile= or comment=: Pillow then writes pixels and nothing else.
+    image.save(out, format="JPEG", quality=quality, optimize=True, progressive=True)
+    return out.getvalue()

@@ -1,0 +1,149 @@
+"""Photos: store an upload once (idempotent by id and hash), find a pickup's photos."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from uuid import UUID
+
+from flask import current_app, url_for
+from sqlalchemy import and_, func, select
+
+from app.accounts.models import User
+from app.core.errors import Conflict, DomainError
+from app.extensions import db
+from app.photos.models import Photo, PhotoLink
+from app.photos.processing import PhotoRejected, normalise_photo
+from app.photos.storage import photo_file_names, remove_files, write_atomically
+from app.pickups.models import Pickup
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class PhotoRefused(DomainError):
+    """An upload we do not keep; the status comes from the reason (400, 413, 415, 422)."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message, code=code)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    photo: Photo
+    created: bool
+
+
+def check_upload(data: bytes, declared_sha256: str | None) -> str:
+    """The body's SHA-256, if it is what the phone says it sent (a cut upload is not)."""
+    declared = (declared_sha256 or "").strip().lower()
+    if not _SHA256.match(declared):
+        raise PhotoRefused(400, "checksum_required", "Send the photo's SHA-256 (64 hex digits) in the X-Content-SHA256 header.")
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != declared:
+        raise PhotoRefused(
+            400, "checksum_mismatch", "The photo did not arrive whole (its SHA-256 does not match). Send it again."
+        )
+    return actual
+
+
+def find_photo(photo_id: UUID) -> Photo | None:
+    return db.session.get(Photo, str(photo_id))
+
+
+def store_photo(photo_id: UUID, data: bytes, *, sha256: str, uploader: User) -> StoredPhoto:
+    """Keep this upload under the phone's id: once, normalised, with its thumbnail.
+
+    The same id with the same bytes is the same photo (a retry): nothing is done
+    again. The same id with other bytes is a conflict. Files are written before
+    the row, so a photo the database knows always has its files.
+    """
+    existing = find_photo(photo_id)
+    if existing is not None:
+        if existing.uploader_id == uploader.id and existing.sha256 == sha256:
+            return StoredPhoto(existing, created=False)
+        raise Conflict("Another photo was already stored under this id. Give this photo a new id.", code="photo_id_conflict")
+    config = current_app.config
+    try:
+        normalised = normalise_photo(
+            data,
+            max_pixels=config["PHOTO_MAX_PIXELS"],
+            long_edge=config["PHOTO_LONG_EDGE"],
+            thumb_edge=config["PHOTO_THUMB_EDGE"],
+            quality=config["PHOTO_STORED_JPEG_QUALITY"],
+        )
+    except PhotoRejected as rejected:
+        raise PhotoRefused(rejected.status, rejected.code, rejected.message) from None
+    stored_name, thumb_name = photo_file_names(str(photo_id), sha256)
+    write_atomically(stored_name, normalised.jpeg)
+    write_atomically(thumb_name, normalised.thumbnail)
+    photo = Photo(
+        id=str(photo_id),
+        uploader_id=uploader.id,
+        sha256=sha256,
+        source_format=normalised.source_format,
+        source_bytes=len(data),
+        stored_name=stored_name,
+        thumb_name=thumb_name,
+        stored_bytes=len(normalised.jpeg),
+        width=normalised.width,
+        height=normalised.height,
+    )
+    db.session.add(photo)
+    return StoredPhoto(photo, created=True)
+
+
+def discard_photo_files(photo: Photo) -> None:
+    """Remove the files of a photo whose row was not committed."""
+    remove_files(photo.stored_name, photo.thumb_name)
+
+
+def can_see_photo(photo: Photo, viewer: User) -> bool:
+    """Dispatch sees every photo; a driver only the ones they uploaded (to know it arrived)."""
+    return viewer.can_dispatch or photo.uploader_id == viewer.id
+
+
+@dataclass(frozen=True)
+class PickupPhoto:
+    """A photo a driver's action refers to; ``photo`` is None while it has not been uploaded."""
+
+    photo_id: str
+    role: str
+    item_id: int | None
+    event_id: int | None
+    photo: Photo | None
+
+    @property
+    def awaiting_upload(self) -> bool:
+        return self.photo is None
+
+    @property
+    def url(self) -> str:
+        return url_for("photos_api.photo", photo_id=self.photo_id)
+
+    @property
+    def thumb_url(self) -> str:
+        return url_for("photos_api.thumbnail", photo_id=self.photo_id)
+
+
+def _uploaded_by_the_driver():  # type: ignore[no-untyped-def]
+    return and_(Photo.id == PhotoLink.photo_id, Photo.uploader_id == PhotoLink.driver_id)
+
+
+def photos_for_pickup(pickup: Pickup) -> list[PickupPhoto]:
+    """Every photo the pickup's timeline refers to, uploaded or still on its way."""
+    rows = db.session.execute(
+        select(PhotoLink, Photo).outerjoin(Photo, _uploaded_by_the_driver()).where(PhotoLink.pickup_id == pickup.id).order_by(PhotoLink.id)
+    )
+    return [PickupPhoto(link.photo_id, link.role, link.item_id, link.event_id, photo) for link, photo in rows]
+
+
+def photos_awaiting_by_driver() -> dict[int, int]:
+    """How many referenced photos each driver has not uploaded yet."""
+    rows = db.session.execute(
+        select(PhotoLink.driver_id, func.count(func.distinct(PhotoLink.photo_id)))
+        .outerjoin(Photo, _uploaded_by_the_driver())
+        .where(Photo.id.is_(None))
+        .group_by(PhotoLink.driver_id)
+    )
+    return {driver_id: count for driver_id, count in rows}

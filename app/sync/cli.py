@@ -1,0 +1,27 @@
+"""``flask --app wsgi sync purge``: forget old sync records and stray upload files."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.core.errors import InvalidInput
+from app.core.models import utcnow
+from app.extensions import db
+from app.photos.storage import remove_stray_uploads
+from app.sync.services import purge_sync_records
+
+sync_cli = AppGroup("sync", help="Sync protocol housekeeping.")
+
+
+@sync_cli.command("purge")
+@click.option("--days", type=int, default=None, help="Keep this many days (at least SYNC_RETENTION_DAYS, default 30).")
+def purge_command(days: int | None) -> None:
+    """Delete mutation records and tombstones older than --days; keep each phone's last one."""
+    try:
+        report = purge_sync_records(utcnow(), days=days or current_app.config["SYNC_RETENTION_DAYS"])
+    except InvalidInput as error:
+        raise click.UsageError(error.message) from None
+    db.session.commit()
+    stray = remove_stray_uploads()
+    click.echo(f"Purged {report.mutations} mutation records, {report.tombstones} tombstones, {stray} stray upload files.")

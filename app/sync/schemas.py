@@ -1,0 +1,194 @@
+"""Sync JSON: the push envelope, each mutation's arguments, the pull answer.
+
+A push is refused whole (422) only when it cannot be acknowledged at all (no
+client id, a mutation without a usable id). Everything else about a mutation
+is checked one by one, so one bad action becomes one ``rejected`` result and
+never blocks the phone's queue.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.pickups.models import FailureReason, Grade
+from app.pickups.schemas import PickupOutSchema
+
+_NO_CONTROL = validate.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$", error="Contains control characters.")
+CLIENT_ID = validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$", error="Use 8 to 64 letters, digits, - or _ (a UUID is ideal).")
+MAX_PHOTOS = 20
+
+
+def _text(max_length: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(max=max_length), _NO_CONTROL], **kwargs)
+
+
+def _photo_ids(**kwargs: Any) -> fields.List:
+    return fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=MAX_PHOTOS), **kwargs)
+
+
+# ---- push ---------------------------------------------------------------------------------
+
+
+class LocationSchema(Schema):
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1_000_000))
+
+
+class MutationSchema(Schema):
+    """One queued driver action. ``args`` are checked by the schema for its ``name``."""
+
+    id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**53))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    args = fields.Dict(required=True)
+    base_version = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0))
+    device_time = fields.AwareDateTime(load_default=None, allow_none=True, format="iso")
+    location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
+
+
+class MutationIdSchema(Schema):
+    """What every mutation needs for the push to be acknowledged at all: its id."""
+
+    class Meta:
+        unknown = "include"
+
+    id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**53))
+
+
+class PushSchema(Schema):
+    client_id = fields.String(required=True, validate=CLIENT_ID, metadata={"description": "the app install's id (a UUID)"})
+    schema_version = fields.Integer(required=True, strict=True)
+    sent_at = fields.AwareDateTime(
+        load_default=None, allow_none=True, format="iso", metadata={"description": "the phone's clock when it sent this push"}
+    )
+    app_version = _text(40, load_default=None, allow_none=True)
+    mutations = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": "each as MutationSchema: {id, name, args, base_version, device_time, location}"},
+    )
+
+    @validates_schema
+    def every_mutation_has_an_id(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors = MutationIdSchema(many=True).validate(data.get("mutations") or [])
+        if errors:
+            raise ValidationError(errors, field_name="mutations")
+        ids = [m["id"] for m in data.get("mutations") or []]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("Each mutation id may appear once in a push.", field_name="mutations")
+
+
+class ResultSchema(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"description": "applied, duplicate or rejected"})
+    code = fields.String(allow_none=True)
+    message = fields.String()
+    original_status = fields.String(allow_none=True, metadata={"description": "for duplicates: applied or rejected"})
+    pickup_id = fields.Integer(allow_none=True)
+    version = fields.Integer(allow_none=True)
+    fields_ = fields.Dict(data_key="fields")
+
+
+class PushResponseSchema(Schema):
+    last_mutation_id = fields.Integer()
+    results = fields.List(fields.Nested(ResultSchema))
+    not_processed = fields.List(fields.Integer(), metadata={"description": "ids after a gap: send them again later"})
+
+
+# ---- mutation arguments -------------------------------------------------------------------
+
+
+class _PickupArgs(Schema):
+    pickup_id = fields.Integer(required=True, strict=True)
+
+
+class ArriveArgs(_PickupArgs):
+    pass
+
+
+class ScanLabelArgs(_PickupArgs):
+    code = fields.String(required=True, validate=[validate.Length(min=1, max=500), _NO_CONTROL])
+
+
+class CollectedItemSchema(Schema):
+    item_id = fields.Integer(required=True, strict=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000))
+    grade = fields.Enum(Grade, by_value=True, load_default=None, allow_none=True)
+    notes = _text(2000, load_default="", allow_none=True)
+    photo_ids = _photo_ids()
+
+    @validates_schema
+    def grade_for_what_was_collected(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("quantity") and data.get("grade") is None:
+            raise ValidationError("Grade every item that was collected (A, B, C or D).", field_name="grade")
+
+
+class CollectItemsArgs(_PickupArgs):
+    items = fields.List(fields.Nested(CollectedItemSchema), required=True, validate=validate.Length(min=1, max=200))
+    signature_photo_id = fields.UUID(load_default=None, allow_none=True)
+    handed_over_by = _text(120, load_default=None, allow_none=True)
+
+    @validates_schema
+    def each_item_once(self, data: dict[str, Any], **kwargs: Any) -> None:
+        ids = [item["item_id"] for item in data.get("items") or []]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("An item appears twice.", field_name="items")
+
+
+class FailPickupArgs(_PickupArgs):
+    reason = fields.Enum(FailureReason, by_value=True, required=True)
+    notes = _text(2000, load_default="", allow_none=True)
+    photo_ids = _photo_ids()
+
+    @validates_schema
+    def other_needs_words(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("reason") is FailureReason.OTHER and not (data.get("notes") or "").strip():
+            raise ValidationError("Say what happened when the reason is 'other'.", field_name="notes")
+
+
+class NoteArgs(_PickupArgs):
+    text = fields.String(required=True, validate=[validate.Length(min=1, max=2000), _NO_CONTROL])
+    photo_ids = _photo_ids()
+
+
+# ---- pull ---------------------------------------------------------------------------------
+
+
+class PullArgsSchema(Schema):
+    cursor = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    client_id = fields.String(load_default=None, allow_none=True, validate=CLIENT_ID)
+
+
+class DriverPickupSchema(PickupOutSchema):
+    """A pickup as its driver's phone keeps it."""
+
+    class Meta:
+        exclude = ("created_at",)
+
+
+class ChangeSchema(Schema):
+    entity = fields.String()
+    id = fields.Integer()
+    op = fields.String(metadata={"description": "put or delete"})
+    version = fields.Integer(allow_none=True)
+    data = fields.Raw(allow_none=True)
+
+
+class PullResponseSchema(Schema):
+    cursor = fields.Integer()
+    last_mutation_id = fields.Integer()
+    reset = fields.Boolean()
+    changes = fields.List(fields.Nested(ChangeSchema))
+    settings = fields.Dict()
+
+
+mutation_schema = MutationSchema()
+ARGS_SCHEMAS: dict[str, Schema] = {
+    "arrive": ArriveArgs(),
+    "scan_label": ScanLabelArgs(),
+    "collect_items": CollectItemsArgs(),
+    "fail_pickup": FailPickupArgs(),
+    "note": NoteArgs(),
+}
+driver_pickup_schema = DriverPickupSchema()
