@@ -77,9 +77,6 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
             "RATELIMIT_STORAGE_URI": "memory://",
         }
     )
-    from tests.browser import stub_sync
-
-    stub_sync.install(app)
     with app.app_context():
         db.create_all()
         load_demo_data(drivers=2, pickups=10)

@@ -32,19 +32,23 @@ export function isSending() {
   return state.sending;
 }
 
-// Settings from the last pull, with the protocol's defaults for what is missing.
+// Settings from the last pull (app/sync/settings.py), with defaults for what is missing.
 export async function settings() {
   const stored = (await getMeta("settings")) || {};
-  const merged = { ...DEFAULT_SETTINGS };
-  const pick = (...names) => names.map((n) => stored[n]).find((v) => v !== undefined && v !== null);
-  merged.photo_max_edge = pick("photo_max_edge", "photo_long_edge", "photo_max_long_edge", "photo_long_edge_px", "photo_max_edge_px") ?? merged.photo_max_edge;
-  let quality = pick("photo_quality", "photo_jpeg_quality") ?? merged.photo_quality;
-  if (quality > 1) quality = quality / 100;
-  merged.photo_quality = quality;
-  merged.photo_required_grades = pick("photo_required_grades", "photo_required_for_grades") ?? merged.photo_required_grades;
-  merged.signature_required = Boolean(pick("signature_required", "require_signature") ?? merged.signature_required);
-  merged.photo_required = Boolean(pick("photo_required", "require_photo"));
-  return merged;
+  const photo = stored.photo || {};
+  let quality = photo.jpeg_quality ?? DEFAULT_SETTINGS.photo_quality;
+  if (quality > 1) quality /= 100;
+  return {
+    ...DEFAULT_SETTINGS,
+    photo_max_edge: photo.long_edge ?? DEFAULT_SETTINGS.photo_max_edge,
+    photo_quality: quality,
+    photo_max_bytes: photo.max_bytes ?? 15 * 1024 * 1024,
+    photo_required_grades: stored.photo_required_grades ?? DEFAULT_SETTINGS.photo_required_grades,
+    signature_required: Boolean(stored.signature_required),
+    photo_required: Boolean(stored.photo_required),
+    poll_seconds: stored.poll_seconds ?? TIMER_MS / 1000,
+    max_batch: Math.min(stored.max_batch ?? BATCH, 200),
+  };
 }
 
 async function publish() {
@@ -113,7 +117,7 @@ async function runOnce() {
 async function pushOutbox() {
   const database = await db();
   for (;;) {
-    const batch = (await database.getAll("outbox")).sort((a, b) => a.id - b.id).slice(0, BATCH);
+    const batch = (await database.getAll("outbox")).sort((a, b) => a.id - b.id).slice(0, (await settings()).max_batch);
     if (!batch.length) return;
     // Marked first: once sent, an action can no longer be undone, even if the answer is lost.
     const mark = database.transaction("outbox", "readwrite");
@@ -126,6 +130,8 @@ async function pushOutbox() {
         json: {
           client_id: await clientId(),
           schema_version: SCHEMA_VERSION,
+          sent_at: new Date().toISOString(),
+          app_version: document.querySelector('meta[name="backhaul-version"]')?.content || null,
           mutations: batch.map(({ id, name, args, base_version, device_time, location }) => ({
             id, name, args, base_version, device_time, location,
           })),
@@ -149,7 +155,8 @@ async function applyResults(batch, answer) {
     if (!result && mutation.id > lastId) continue;
     progressed = true;
     await tx.objectStore("outbox").delete(mutation.id);
-    if (result && result.status === "rejected") {
+    const rejected = result && (result.status === "rejected" || (result.status === "duplicate" && result.original_status === "rejected"));
+    if (rejected) {
       await tx.objectStore("notices").add({
         pickup_id: mutation.pickup_id,
         mutation_id: mutation.id,
@@ -175,28 +182,45 @@ async function pull() {
   const database = await db();
   for (let round = 0; round < 50; round += 1) {
     const cursor = await getMeta("cursor");
-    const query = cursor === undefined || cursor === null ? "" : `?cursor=${encodeURIComponent(cursor)}`;
-    const answer = await requestJson("GET", `/api/v1/sync/pull${query}`, { headers: { "X-Client-Id": await clientId() } });
-    const tx = database.transaction(["pickups", "acked", "meta", "labels"], "readwrite");
+    const query = new URLSearchParams({ client_id: await clientId() });
+    if (cursor !== undefined && cursor !== null) query.set("cursor", cursor);
+    const answer = await requestJson("GET", `/api/v1/sync/pull?${query}`);
+    const tx = database.transaction(["pickups", "acked", "outbox", "photos", "meta"], "readwrite");
     const pickups = tx.objectStore("pickups");
-    if (answer.reset || cursor === undefined || cursor === null) await pickups.clear();
+    // A pickup that left the route stays visible while this phone still holds work for it,
+    // so the driver sees why (e.g. "cancelled by dispatch") next to what they recorded.
+    const holdsWork = async (pickupId) =>
+      (await tx.objectStore("outbox").index("pickup_id").count(pickupId)) + (await tx.objectStore("photos").index("pickup_id").count(pickupId)) > 0;
+    const removed = async (pickupId, data) => {
+      const existing = await pickups.get(pickupId);
+      if (existing && (await holdsWork(pickupId))) {
+        await pickups.put({ ...existing, removed: data || { reason: "removed" }, status: data && data.reason === "cancelled" ? "cancelled" : existing.status });
+      } else {
+        await pickups.delete(pickupId);
+      }
+    };
+    const seen = new Set();
     for (const change of answer.changes || []) {
       if (change.entity !== "pickup") continue;
-      if (change.op === "delete") await pickups.delete(change.id);
-      else await pickups.put({ ...change.data, id: change.id ?? change.data.id, version: change.version ?? change.data.version });
+      seen.add(change.id);
+      if (change.op === "delete") await removed(change.id, change.data);
+      else await pickups.put({ ...change.data, id: change.id, version: change.version ?? change.data.version });
+    }
+    if (answer.reset) {
+      for (const pickupId of await pickups.getAllKeys()) if (!seen.has(pickupId)) await removed(pickupId, { reason: "removed" });
     }
     // Confirmed actions stop being overlaid once the pulled pickup shows them.
     const acked = tx.objectStore("acked");
     for (const mutation of await acked.getAll()) {
       const pickup = mutation.pickup_id ? await pickups.get(mutation.pickup_id) : null;
-      if (!pickup || mutation.base_version === null || pickup.version > mutation.base_version) await acked.delete(mutation.id);
+      if (!pickup || pickup.removed || mutation.base_version === null || pickup.version > mutation.base_version) await acked.delete(mutation.id);
     }
     const meta = tx.objectStore("meta");
     await meta.put(answer.cursor, "cursor");
     if (answer.settings) await meta.put(answer.settings, "settings");
     await tx.done;
     emit("changed", {});
-    if (!(answer.more || answer.has_more)) return;
+    if (!answer.more) return;
   }
 }
 
@@ -247,7 +271,7 @@ async function fetchLabels() {
   const database = await db();
   const pickups = await database.getAll("pickups");
   for (const pickup of pickups) {
-    if (!pickup.customer_url || ["collected", "partially_collected", "cancelled", "received"].includes(pickup.status)) continue;
+    if (!pickup.customer_url || pickup.removed || ["collected", "partially_collected", "cancelled", "received"].includes(pickup.status)) continue;
     const stored = await database.get("labels", pickup.id);
     if (stored && stored.code === pickup.label_code && (stored.svg || Date.now() - stored.tried_at < 3600 * 1000)) continue;
     // Same origin only (our CSP): the path of the customer's link, on our host.
@@ -272,7 +296,11 @@ export function startSyncTriggers() {
   window.addEventListener("online", () => { state.online = true; forgetToken(); syncNow(); });
   window.addEventListener("offline", () => { state.online = false; forgetToken(); publish(); });
   document.addEventListener("visibilitychange", () => { if (document.visibilityState === "visible") syncNow(); });
-  setInterval(() => { if (document.visibilityState === "visible") syncNow(); }, TIMER_MS);
+  const tick = async () => {
+    if (document.visibilityState === "visible") syncNow();
+    setTimeout(tick, (await settings()).poll_seconds * 1000);
+  };
+  setTimeout(tick, TIMER_MS);
   on("queued", async () => {
     publish();
     scheduleSync();

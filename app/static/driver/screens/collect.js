@@ -44,7 +44,7 @@ export async function finishCollection(pickup, draft, { signaturePhotoId = null,
   const { items, problems, photoIds } = await buildCollection(pickup, draft, config);
   if (problems.length) return { ok: false, problems };
   const args = { pickup_id: pickup.id, items, signature_photo_id: signaturePhotoId };
-  if (signedBy) args.signed_by = signedBy;
+  if (signedBy) args.handed_over_by = signedBy;
   await enqueue("collect_items", args, { pickupId: pickup.id, photoIds: signaturePhotoId ? [...photoIds, signaturePhotoId] : photoIds });
   await deleteDraft(draftKey(pickup.id));
   return { ok: true };
@@ -75,9 +75,10 @@ export async function render(root, { pickupId }, { navigate }) {
 
   function itemCard(item) {
     const line = draft.items[item.id] || (draft.items[item.id] = { quantity: item.quantity, grade: null, notes: "" });
-    const qty = h("input", { id: `qty-${item.id}`, type: "number", inputmode: "numeric", min: 0, max: 10000, value: String(line.quantity), class: "qty-input" });
+    // Never more than expected: extra goods are for dispatch to decide, not the van.
+    const qty = h("input", { id: `qty-${item.id}`, type: "number", inputmode: "numeric", min: 0, max: item.quantity, value: String(line.quantity), class: "qty-input" });
     const photoHint = h("p", { class: "muted", hidden: !photoNeeded(line.grade, config) }, "A photo is required for this grade.");
-    const setQty = (n) => { line.quantity = Math.max(0, Math.min(10000, n | 0)); qty.value = String(line.quantity); save(); };
+    const setQty = (n) => { line.quantity = Math.max(0, Math.min(item.quantity, n | 0)); qty.value = String(line.quantity); save(); };
     qty.addEventListener("change", () => setQty(Number(qty.value)));
     const grades = h("fieldset", { class: "grades" }, h("legend", {}, "Condition"),
       GRADES.map(([grade, word, detail]) => h("label", { class: "grade" },

@@ -27,7 +27,7 @@ export async function render(root, { pickupId }) {
     const notices = await database.getAllFromIndex("notices", "pickup_id", pickupId);
     const { pending } = await mutationsFor(pickupId);
     const local = await getLocal(pickupId);
-    const done = DONE_STATUSES.has(pickup.status);
+    const done = DONE_STATUSES.has(pickup.status) || Boolean(pickup.removed);
     const newest = pending.sort((a, b) => b.id - a.id)[0];
     const gradeWords = Object.fromEntries(GRADES.map(([g, word]) => [g, word]));
     const failWords = Object.fromEntries(FAILURE_REASONS);
@@ -46,7 +46,8 @@ export async function render(root, { pickupId }) {
         h("button", { type: "button", class: "small", onclick: async () => { await database.delete("notices", notice.nid); draw(); } }, "OK"))),
       pickup.status === "failed" && pickup.failure_reason
         ? h("p", { class: "notice" }, `Recorded as failed: ${failWords[pickup.failure_reason] || pickup.failure_reason}${pickup.failure_notes ? ` — ${pickup.failure_notes}` : ""}`) : null,
-      pickup.status === "cancelled" ? h("p", { class: "notice notice-error" }, `Cancelled by dispatch${pickup.cancel_reason ? `: ${pickup.cancel_reason}` : ""}. Do not collect.`) : null,
+      pickup.status === "cancelled" ? h("p", { class: "notice notice-error" }, `Cancelled by dispatch${pickup.cancel_reason || pickup.removed?.message ? `: ${pickup.cancel_reason || pickup.removed.message}` : ""}. Do not collect.`) : null,
+      pickup.removed && pickup.status !== "cancelled" ? h("p", { class: "notice notice-error" }, "Dispatch took this pickup off your route. What you recorded stays on the phone until it is sent.") : null,
       h("section", { class: "card" },
         h("h2", {}, "Address"),
         h("p", { class: "address" }, a.line1, a.line2 ? h("br") : null, a.line2 || null, h("br"), `${a.postcode || ""} ${a.city || ""}`),
@@ -76,7 +77,7 @@ export async function render(root, { pickupId }) {
         h("a", { class: "button big", href: `#/p/${pickupId}/photos` }, "Photos"),
         h("a", { class: "button big", href: `#/p/${pickupId}/label` }, "Print label"),
         h("a", { class: "button danger big", href: `#/p/${pickupId}/fail` }, "Could not collect")),
-      done && pickup.status !== "cancelled" ? h("nav", { class: "actions-grid", "aria-label": "Actions" },
+      done && pickup.status !== "cancelled" && !pickup.removed ? h("nav", { class: "actions-grid", "aria-label": "Actions" },
         h("a", { class: "button big", href: `#/p/${pickupId}/photos` }, "Photos"),
         h("a", { class: "button big", href: `#/p/${pickupId}/label` }, "Print label")) : null);
   }

@@ -30,7 +30,7 @@ export function sortByRoute(pickups) {
 }
 
 function card(pickup, index, noticeCount) {
-  const done = DONE_STATUSES.has(pickup.status);
+  const done = DONE_STATUSES.has(pickup.status) || Boolean(pickup.removed);
   const items = pickup.items.reduce((sum, item) => sum + item.quantity, 0);
   return h("li", { class: `stop${done ? " done" : ""}`, "data-pickup": pickup.id, "data-status": pickup.status },
     h("a", { class: "stop-main", href: `#/p/${pickup.id}` },
@@ -40,7 +40,9 @@ function card(pickup, index, noticeCount) {
         h("span", {}, pickup.address?.line1, pickup.address?.line2 ? `, ${pickup.address.line2}` : ""),
         h("span", { class: "muted" }, `${fmtWindow(pickup.window)} · ${plural(items, "item", "items")}`),
         h("span", { class: "stop-badges" },
-          h("span", { class: `status status-${pickup.status}` }, STATUS_WORDS[pickup.status] || pickup.status),
+          pickup.removed && pickup.status !== "cancelled"
+            ? h("span", { class: "status status-cancelled" }, "Off your route")
+            : h("span", { class: `status status-${pickup.status}` }, STATUS_WORDS[pickup.status] || pickup.status),
           pickup.pending ? h("span", { class: "status status-waiting" }, "Not sent yet") : null,
           noticeCount ? h("span", { class: "status status-alert" }, "⚠ Needs attention") : null))),
     done ? null : h("div", { class: "stop-actions" }, mapLinks(pickup)));
@@ -59,6 +61,9 @@ export async function render(root, params, { navigate, user }) {
       h("p", { class: "muted" }, `${user.name} · ${fmtDay(first?.window?.start || new Date())} · ${open.length} of ${pickups.length} to do`),
       blocked ? h("p", { class: "notice notice-error", role: "alert" },
         `${blocked} is logged in, but this phone still holds ${user.name}'s unsent work. Log in as ${user.name} to send it.`) : null,
+      notices.filter((n) => !pickups.some((p) => p.id === n.pickup_id)).map((notice) =>
+        h("div", { class: "notice notice-error", role: "alert", "data-notice": notice.code }, notice.message,
+          h("button", { type: "button", class: "small", onclick: async () => { await (await db()).delete("notices", notice.nid); draw(); } }, "OK"))),
       pickups.length
         ? h("ol", { class: "stops" }, pickups.map((p, i) => card(p, i, notices.filter((n) => n.pickup_id === p.id).length)))
         : h("p", { class: "notice" }, (await getMeta("cursor")) === undefined

@@ -40,7 +40,7 @@ export async function render(root, { pickupId }, { navigate, onMount }) {
     const local = await getLocal(pickupId);
     await recordArrival(pickup);
     if (!local.scanned_at) {
-      await enqueue("scan_label", { pickup_id: pickupId, label_code: code, method }, { pickupId });
+      await enqueue("scan_label", { pickup_id: pickupId, code }, { pickupId });
     }
     await updateLocal(pickupId, { scanned_at: new Date().toISOString(), scanned_code: code });
     toast(`Label ${formatLabelCode(code)} matches this pickup.`);
