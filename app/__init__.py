@@ -63,8 +63,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.health import bp as health
     from app.dispatch.views import bp as dispatch_views
     from app.driver.views import bp as driver_views
-    from app.pickups.api import blp as pickups_api
+    from app.hub.views import bp as hub_views
+    from app.labels.api import blp as labels_api
+    from app.labels.views import bp as labels_views
     from app.photos.api import blp as photos_api
+    from app.pickups.api import blp as pickups_api
+    from app.portal.views import bp as portal_views
     from app.sync.api import blp as sync_api
     from app.sync.views import bp as sync_views
 
@@ -73,10 +77,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(dispatch_views)
     app.register_blueprint(driver_views)
     app.register_blueprint(sync_views)
+    app.register_blueprint(labels_views)
+    app.register_blueprint(portal_views)
+    app.register_blueprint(hub_views)
     for blueprint in (auth_api, pickups_api):
         api.register_blueprint(blueprint)
     api.register_blueprint(sync_api)
     api.register_blueprint(photos_api)
+    api.register_blueprint(labels_api)
 
 
 def _register_cli(app: Flask) -> None:

@@ -66,6 +66,11 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
         "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+        # Customer links stop working this many days after the pickup is received or cancelled.
+        "CUSTOMER_LINK_DAYS_AFTER_CLOSE": int(env.get("CUSTOMER_LINK_DAYS_AFTER_CLOSE") or 14),
+        # Wrong customer links and label codes per address (only misses count): probing for
+        # a valid token or label code ends in 429 long before it could find one.
+        "CUSTOMER_LOOKUP_LIMIT": "30 per minute",
         # OpenAPI, served by flask-smorest from the same marshmallow schemas that validate input.
         "API_TITLE": "Backhaul API",
         "API_VERSION": "v1",

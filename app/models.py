@@ -1,6 +1,7 @@
 """Imports every domain's models, so SQLAlchemy's metadata and Alembic see all tables."""
 from app.accounts.models import User  # noqa: F401
-from app.hub.models import Hub  # noqa: F401
+from app.hub.models import Hub, ItemDisposition  # noqa: F401
+from app.labels.models import CustomerToken  # noqa: F401
 from app.pickups.models import Pickup, PickupEvent, PickupItem  # noqa: F401
 from app.sync.models import ChangeCounter  # noqa: F401
 from app.photos.models import Photo, PhotoLink  # noqa: F401

@@ -1,31 +1,334 @@
-"""Labels: the code on the parcel and the customer's link.
+"""Labels: the code on the parcel, the customer's link, and reading scanned labels.
 
-The foundation issues label codes; the labels issue adds tokens, renderings
-and scanning here.
+Two identifiers per pickup, never confused: the **label code** (printed on the
+parcel and in its QR; public, meaningless on its own) and the **customer
+token** (the secret in the customer's link; never printed, never in a QR).
 """
 from __future__ import annotations
 
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
+from app.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from app.core.models import utcnow
 from app.extensions import db
-from app.labels.codes import new_label_code
+from app.labels.codes import ALPHABET, CODE_LENGTH, format_label_code, is_valid_label_code, new_label_code, normalise_label_code
+from app.labels.models import CustomerToken
+from app.labels.rendering import LabelContent
+from app.pickups.models import Pickup, PickupEvent, PickupStatus
+from app.pickups.states import FINAL_STATUSES
 
 if TYPE_CHECKING:
-    from app.pickups.models import Pickup
+    from app.accounts.models import User
+
+# 24 random bytes = 192 bits, 32 URL-safe characters.
+TOKEN_BYTES = 24
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
+# Longer than any URL a label QR or a person could reasonably produce.
+_MAX_SCAN_LENGTH = 500
+_CHECK_PATH = re.compile(r"/l/([^/?#\s]+)")
+
+
+# --- Errors -----------------------------------------------------------------------------------------
+
+
+class UnknownLink(NotFound):
+    code = "unknown_link"
+
+
+class LinkExpired(DomainError):
+    status = 410
+    code = "link_expired"
+
+
+class NotALabel(InvalidInput):
+    code = "not_a_label"
+
+
+class BadCheckCharacter(InvalidInput):
+    code = "bad_check_character"
+
+
+class UnknownLabel(NotFound):
+    code = "unknown_label"
+
+
+class NotYourPickup(Forbidden):
+    code = "not_your_pickup"
+
+
+class AlreadyCollected(Conflict):
+    code = "already_collected"
+
+
+class PickupCancelled(Conflict):
+    code = "pickup_cancelled"
+
+
+# --- Label codes ------------------------------------------------------------------------------------
 
 
 def issue_label_code() -> str:
     """A label code no pickup has yet."""
-    from app.pickups.models import Pickup
-
     while True:
         code = new_label_code()
         if db.session.scalar(select(Pickup.id).where(Pickup.label_code == code)) is None:
             return code
 
 
+def read_label_code(text: str) -> str:
+    """The normalised label code in a scanned or typed string, or a refusal saying what is wrong.
+
+    Accepts ``K7QM4TZX9P``, ``k7qm4 tzx9p``, ``K7QM4-TZX9P`` and URLs that carry
+    the code (``https://…/l/K7QM4-TZX9P``).
+    """
+    text = (text or "").strip()
+    if not text:
+        raise NotALabel("Scan the label or type its code.", fields={"code": ["Required."]})
+    if len(text) > _MAX_SCAN_LENGTH:
+        raise NotALabel("This is not a Backhaul label.", fields={"code": ["Far too long for a label code."]})
+    match = _CHECK_PATH.search(text)
+    if match:
+        text = unquote(match.group(1))
+    elif "://" in text:
+        # Some other link: its last path segment is the only place a code could be.
+        text = unquote(urlsplit(text).path.rstrip("/").rpartition("/")[2])
+    code = normalise_label_code(text)
+    example = format_label_code("K7QM4TZX9P")
+    if len(code) != CODE_LENGTH:
+        raise NotALabel(
+            f"A label code has {CODE_LENGTH} letters and digits, like {example}; this has {len(code)}.",
+            fields={"code": [f"Expected {CODE_LENGTH} characters."]},
+        )
+    strangers = sorted({symbol for symbol in code if symbol not in ALPHABET})
+    if strangers:
+        raise NotALabel(
+            f"Label codes never contain {', '.join(strangers)}. Check the code on the label and type it again.",
+            fields={"code": ["Unexpected characters."]},
+        )
+    if not is_valid_label_code(code):
+        raise BadCheckCharacter(
+            "This code does not add up: a character is probably mistyped or two are swapped. Check it and type it again.",
+            fields={"code": ["Wrong check character."]},
+        )
+    return code
+
+
+def find_pickup_by_label(code: str) -> Pickup | None:
+    """The pickup carrying this (normalised, valid) label code, if any."""
+    return db.session.scalar(select(Pickup).where(Pickup.label_code == code))
+
+
+def check_label(text: str) -> Pickup:
+    """The pickup a label belongs to, for the public check page (no scope: the caller shows no personal data)."""
+    code = read_label_code(text)
+    pickup = find_pickup_by_label(code)
+    if pickup is None:
+        raise UnknownLabel(f"{format_label_code(code)} is not a label Backhaul has issued.")
+    return pickup
+
+
+def resolve_scan(text: str, *, scanner: User) -> Pickup:
+    """The pickup a scanned or typed label belongs to, within the scanner's scope.
+
+    Drivers get only pickups on their own route that are still to be collected;
+    hub clerks, dispatchers and admins get any pickup (the hub decides what it
+    can receive). Refusals: ``not_a_label``, ``bad_check_character``,
+    ``unknown_label``, ``not_your_pickup``, ``already_collected``, ``pickup_cancelled``.
+    """
+    code = read_label_code(text)
+    pickup = find_pickup_by_label(code)
+    if pickup is None:
+        raise UnknownLabel(f"No pickup has label {format_label_code(code)}. Check the code, or call dispatch.")
+    if not scanner.is_driver:
+        return pickup
+    if not pickup.is_assigned_to(scanner):
+        # Another driver's (or nobody's) pickup: say so, but nothing about whose or where.
+        if pickup.driver_id is None:
+            raise NotYourPickup("This label belongs to a pickup that is not on your route. Do not take the parcel; call dispatch.")
+        raise NotYourPickup("This label belongs to a pickup on another driver's route. Do not take the parcel; call dispatch.")
+    if pickup.status in (PickupStatus.COLLECTED, PickupStatus.PARTIALLY_COLLECTED, PickupStatus.RECEIVED):
+        raise AlreadyCollected(f"Pickup {pickup.reference} has already been collected.")
+    if pickup.status is PickupStatus.CANCELLED:
+        raise PickupCancelled(f"Pickup {pickup.reference} was cancelled; leave the parcel with the customer.")
+    return pickup
+
+
+def label_content(pickup: Pickup) -> LabelContent:
+    """What a printed label shows for this pickup; it holds the label code and never the token."""
+    hub = pickup.hub
+    local_start = pickup.window_start.astimezone(ZoneInfo(hub.timezone or "UTC"))
+    base = current_app.config["PUBLIC_BASE_URL"]
+    return LabelContent(
+        code=pickup.label_code,
+        reference=pickup.reference,
+        hub_name=hub.name,
+        hub_address=tuple(part for part in (hub.address_line1, " ".join(p for p in (hub.postcode, hub.city) if p)) if part),
+        pickup_date=local_start.strftime("%a %d %b %Y"),
+        check_url=f"{urlsplit(base).netloc or base}/l/{pickup.label_code}",
+    )
+
+
+# --- Customer tokens --------------------------------------------------------------------------------
+
+
+def new_customer_token() -> str:
+    """A fresh customer token: 192 bits from the operating system's secure generator."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def active_customer_token(pickup: Pickup) -> CustomerToken | None:
+    """The pickup's current (not revoked) token, if it has one."""
+    return next((token for token in pickup.customer_tokens if token.active), None)
+
+
+def issue_customer_token(pickup: Pickup) -> CustomerToken:
+    """Give a pickup that has no active link a new one (called when the pickup is created)."""
+    if active_customer_token(pickup) is not None:
+        raise Conflict("This pickup already has a customer link; reissue it to replace it.", code="link_exists")
+    token = CustomerToken(pickup=pickup, token=new_customer_token(), created_at=utcnow())
+    db.session.add(token)
+    return token
+
+
+def revoke_customer_token(pickup: Pickup, *, actor: User | None) -> CustomerToken | None:
+    """Stop the pickup's current link from working; return the revoked token (None if there was none)."""
+    from app.pickups.services import record_event  # pickups.services imports this module
+
+    token = active_customer_token(pickup)
+    if token is None:
+        return None
+    token.revoked_at = utcnow()
+    # Written now, so the database's one-active-link rule holds before a new token is added.
+    db.session.flush()
+    record_event(pickup, "customer_link_revoked", actor=actor, message="The customer's link was revoked.")
+    return token
+
+
+def reissue_customer_token(pickup: Pickup, *, actor: User | None) -> CustomerToken:
+    """Revoke the pickup's current link (if any) and give it a new one."""
+    from app.pickups.services import record_event
+
+    revoke_customer_token(pickup, actor=actor)
+    token = issue_customer_token(pickup)
+    record_event(pickup, "customer_link_issued", actor=actor, message="A new customer link was issued.")
+    db.session.flush()
+    return token
+
+
 def customer_url(pickup: Pickup) -> str | None:
-    """The customer's link for this pickup (filled in by the labels issue)."""
-    return None
+    """The customer's link for this pickup, or None when its link was revoked and not reissued."""
+    token = active_customer_token(pickup)
+    if token is None:
+        return None
+    return f"{current_app.config['PUBLIC_BASE_URL']}/r/{token.token}"
+
+
+def closed_at(pickup: Pickup) -> datetime | None:
+    """When the pickup was received or cancelled (None while it is still going on)."""
+    if pickup.status not in FINAL_STATUSES:
+        return None
+    when = db.session.scalar(
+        select(func.max(PickupEvent.server_time)).where(
+            PickupEvent.pickup_id == pickup.id, PickupEvent.to_status == pickup.status.value
+        )
+    )
+    return when or pickup.updated_at
+
+
+def link_expires_at(pickup: Pickup) -> datetime | None:
+    """When the customer's link stops working: some days after the pickup is received or cancelled."""
+    closed = closed_at(pickup)
+    if closed is None:
+        return None
+    return closed + timedelta(days=current_app.config["CUSTOMER_LINK_DAYS_AFTER_CLOSE"])
+
+
+def resolve_customer_token(token: str, *, now: datetime | None = None) -> Pickup:
+    """The pickup a customer's link belongs to; 404 for unknown or revoked links, 410 for expired ones."""
+    # A malformed token is not worth a database round trip.
+    if not _TOKEN_SHAPE.match(token or ""):
+        raise UnknownLink("This link does not work.")
+    query = select(CustomerToken).where(CustomerToken.token == token)
+    pickup_load = joinedload(CustomerToken.pickup)
+    # One query for token, pickup and hub; the token list is not needed here.
+    row = db.session.scalar(
+        query.options(pickup_load.joinedload(Pickup.hub), pickup_load.lazyload(Pickup.customer_tokens))  # type: ignore[attr-defined]
+    )
+    # Revoked and unknown look the same: an old link must not confirm it ever existed.
+    if row is None or not row.active:
+        raise UnknownLink("This link does not work.")
+    pickup = row.pickup
+    expires = link_expires_at(pickup)
+    if expires is not None and (now or utcnow()) >= expires:
+        raise LinkExpired("This return is finished, so its link has expired.")
+    return pickup
+
+
+@dataclass(frozen=True)
+class CustomerLink:
+    """What a dispatcher sees of a pickup's customer link."""
+
+    customer_url: str | None
+    status: str  # active, expired or none
+    created_at: datetime | None
+    expires_at: datetime | None
+
+
+def describe_customer_link(pickup: Pickup) -> CustomerLink:
+    """The pickup's link, whether it still works, and until when."""
+    token = active_customer_token(pickup)
+    if token is None:
+        return CustomerLink(None, "none", None, None)
+    expires = link_expires_at(pickup)
+    status = "expired" if expires is not None and utcnow() >= expires else "active"
+    return CustomerLink(customer_url(pickup), status, token.created_at, expires)
+
+
+# --- Label sheets -----------------------------------------------------------------------------------
+
+MAX_SHEET_PICKUPS = 400
+
+
+def parse_pickup_ids(values: list[str]) -> list[int]:
+    """``["1,2", "3"]`` → ``[1, 2, 3]`` (order kept, duplicates dropped), or a refusal saying what is wrong."""
+    ids: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit():
+                raise InvalidInput(f"{part[:20]!r} is not a pickup id.", fields={"ids": ["Use pickup ids separated by commas."]})
+            if int(part) not in ids:
+                ids.append(int(part))
+    if not ids:
+        raise InvalidInput("Choose at least one pickup to print labels for.", fields={"ids": ["Required."]})
+    if len(ids) > MAX_SHEET_PICKUPS:
+        raise InvalidInput(
+            f"Print at most {MAX_SHEET_PICKUPS} labels at a time ({len(ids)} chosen).", fields={"ids": ["Too many."]}
+        )
+    return ids
+
+
+def pickups_for_labels(pickup_ids: list[int]) -> list[Pickup]:
+    """The pickups to print labels for, in the order asked; every id must exist."""
+    found = {
+        pickup.id: pickup
+        for pickup in db.session.scalars(
+            select(Pickup).options(joinedload(Pickup.hub)).where(Pickup.id.in_(pickup_ids))
+        )
+    }
+    missing = [str(pid) for pid in pickup_ids if pid not in found]
+    if missing:
+        raise NotFound(f"There is no pickup {', '.join(missing)}.", fields={"ids": [f"Unknown: {', '.join(missing)}."]})
+    return [found[pid] for pid in pickup_ids]

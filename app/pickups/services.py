@@ -18,7 +18,7 @@ from app.accounts.models import Role, User
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.hub.models import Hub
-from app.labels.services import issue_label_code
+from app.labels.services import issue_customer_token, issue_label_code
 from app.pickups.models import Pickup, PickupEvent, PickupItem, PickupStatus
 from app.pickups.states import FINAL_STATUSES, OPEN_STATUSES, check_transition
 from app.sync.scope import record_scope_exit
@@ -160,6 +160,7 @@ def create_pickup(data: dict[str, Any], *, actor: User | None, source: str = "cr
     _apply_fields(pickup, data)
     pickup.items = _items_from(data["items"])
     db.session.add(pickup)
+    issue_customer_token(pickup)
     touch_pickup(pickup)
     record_event(pickup, source, actor=actor, to_status=PickupStatus.UNASSIGNED, message=f"Pickup {pickup.reference} {source}.")
     if data.get("driver_id"):

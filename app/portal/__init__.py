@@ -1,0 +1,1 @@
+"""The customer's side: their return's page behind a secret link, and the public label check."""
