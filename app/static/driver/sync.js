@@ -185,12 +185,14 @@ async function pull() {
     const query = new URLSearchParams({ client_id: await clientId() });
     if (cursor !== undefined && cursor !== null) query.set("cursor", cursor);
     const answer = await requestJson("GET", `/api/v1/sync/pull?${query}`);
-    const tx = database.transaction(["pickups", "acked", "outbox", "photos", "meta"], "readwrite");
+    const tx = database.transaction(["pickups", "acked", "outbox", "photos", "notices", "meta"], "readwrite");
     const pickups = tx.objectStore("pickups");
     // A pickup that left the route stays visible while this phone still holds work for it,
     // so the driver sees why (e.g. "cancelled by dispatch") next to what they recorded.
     const holdsWork = async (pickupId) =>
-      (await tx.objectStore("outbox").index("pickup_id").count(pickupId)) + (await tx.objectStore("photos").index("pickup_id").count(pickupId)) > 0;
+      (await tx.objectStore("outbox").index("pickup_id").count(pickupId))
+      + (await tx.objectStore("photos").index("pickup_id").count(pickupId))
+      + (await tx.objectStore("notices").index("pickup_id").count(pickupId)) > 0;
     const removed = async (pickupId, data) => {
       const existing = await pickups.get(pickupId);
       if (existing && (await holdsWork(pickupId))) {
@@ -208,6 +210,10 @@ async function pull() {
     }
     if (answer.reset) {
       for (const pickupId of await pickups.getAllKeys()) if (!seen.has(pickupId)) await removed(pickupId, { reason: "removed" });
+    }
+    // Off-route pickups go once nothing of theirs is left to send or to read.
+    for (const pickup of await pickups.getAll()) {
+      if (pickup.removed && !seen.has(pickup.id) && !(await holdsWork(pickup.id))) await pickups.delete(pickup.id);
     }
     // Confirmed actions stop being overlaid once the pulled pickup shows them.
     const acked = tx.objectStore("acked");

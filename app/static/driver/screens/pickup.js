@@ -9,11 +9,31 @@ import { DONE_STATUSES, FAILURE_REASONS, GRADES, STATUS_WORDS, backLink, fmtTime
 import { mapLinks } from "./route.js";
 
 const ACTION_WORDS = {
-  arrive: "Arrived",
+  arrive: "Arrival",
   scan_label: "Label scanned",
   collect_items: "Collection",
   fail_pickup: "Failed pickup",
 };
+
+// One box per reason: "Arrival and collection not accepted: Dispatch cancelled…".
+function groupNotices(notices) {
+  const groups = new Map();
+  for (const notice of notices) {
+    const group = groups.get(notice.message) || { names: [], notice, ids: [] };
+    if (!group.names.includes(notice.name)) group.names.push(notice.name);
+    group.ids.push(notice.nid);
+    groups.set(notice.message, group);
+  }
+  return [...groups.values()];
+}
+
+function listWords(names) {
+  const words = names.map((name, i) => {
+    const word = ACTION_WORDS[name] || "Action";
+    return i ? word.toLowerCase() : word;
+  });
+  return words.length > 1 ? `${words.slice(0, -1).join(", ")} and ${words.at(-1)}` : words[0];
+}
 
 export async function render(root, { pickupId }) {
   async function draw() {
@@ -40,10 +60,10 @@ export async function render(root, { pickupId }) {
       h("p", { class: "pickup-meta" },
         h("span", { class: `status status-${pickup.status}` }, STATUS_WORDS[pickup.status] || pickup.status),
         ` ${pickup.reference} · ${fmtWindow(pickup.window)}`),
-      notices.map((notice) => h("div", { class: "notice notice-error", role: "alert", "data-notice": notice.code },
-        h("strong", {}, `${ACTION_WORDS[notice.name] || "Action"} not accepted: `),
+      groupNotices(notices).map(({ names, notice, ids }) => h("div", { class: "notice notice-error", role: "alert", "data-notice": notice.code },
+        h("strong", {}, `${listWords(names)} not accepted: `),
         notice.message,
-        h("button", { type: "button", class: "small", onclick: async () => { await database.delete("notices", notice.nid); draw(); } }, "OK"))),
+        h("button", { type: "button", class: "small", onclick: async () => { for (const nid of ids) await database.delete("notices", nid); draw(); } }, "OK"))),
       pickup.status === "failed" && pickup.failure_reason
         ? h("p", { class: "notice" }, `Recorded as failed: ${failWords[pickup.failure_reason] || pickup.failure_reason}${pickup.failure_notes ? ` — ${pickup.failure_notes}` : ""}`) : null,
       pickup.status === "cancelled" ? h("p", { class: "notice notice-error" }, `Cancelled by dispatch${pickup.cancel_reason || pickup.removed?.message ? `: ${pickup.cancel_reason || pickup.removed.message}` : ""}. Do not collect.`) : null,
