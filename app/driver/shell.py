@@ -6,6 +6,8 @@ a new ``sw.js`` byte-for-byte, which is how browsers notice an update.
 from __future__ import annotations
 
 import hashlib
+import posixpath
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +23,6 @@ SHELL_MODULES = (
     "driver/ui.js",
     "driver/labelcode.js",
     "driver/location.js",
-    "driver/photos.js",
     "driver/screens/route.js",
     "driver/screens/pickup.js",
     "driver/screens/login.js",
@@ -30,6 +31,7 @@ SHELL_MODULES = (
 SHELL_STYLES = ("driver/app.css",)
 # Loaded when a screen first needs them; precached so they work offline.
 LAZY_FILES = (
+    "driver/photos.js",
     "driver/scanner.js",
     "driver/signature.js",
     "driver/screens/scan.js",
@@ -62,3 +64,21 @@ def shell_version(release: str = "") -> str:
     for template in ("shell.html", "sw.js", "manifest.webmanifest"):
         digest.update((Path(__file__).resolve().parent.parent / "templates" / "driver" / template).read_bytes())
     return digest.hexdigest()[:12]
+
+
+_STATIC_IMPORT = re.compile(r"""^\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']""", re.MULTILINE)
+
+
+def static_import_graph(entry: str = "driver/app.js") -> set[str]:
+    """Every module reachable from ``entry`` by static imports (what the first load needs)."""
+    seen: set[str] = set()
+    pending = [entry]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        source = (STATIC_ROOT / name).read_text()
+        for target in _STATIC_IMPORT.findall(source):
+            pending.append(posixpath.normpath(posixpath.join(posixpath.dirname(name), target)))
+    return seen
