@@ -99,7 +99,8 @@ function renderBadge(status) {
   else if (status.needsLogin) line = `Log in to sync · ${line}`;
   else if (status.running && parts.length) line = `Sending · ${line}`;
   text.textContent = line;
-  box.dataset.state = !parts.length && !summary.failedPhotos ? "synced" : "waiting";
+  // "synced" only after a completed sync with nothing left: tests and people can trust it.
+  box.dataset.state = parts.length || summary.failedPhotos ? "waiting" : lastSyncedAt ? "synced" : "pending";
   box.dataset.actions = String(summary.actions);
   box.dataset.photos = String(summary.photos);
   checkForUpdate(summary);

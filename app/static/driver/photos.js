@@ -107,7 +107,7 @@ export function photoField({ pickupId, purpose, itemId = null, label, urls, onCh
     "data-purpose": purpose, "data-item": itemId ?? "",
   });
   const field = h("div", { class: "photo-field" },
-    h("label", { for: inputId, class: "button photo-button" }, "📷 ", label, required ? " (required)" : ""),
+    h("label", { for: inputId, class: "button photo-button" }, label, required ? " (required)" : ""),
     input, message, list);
 
   async function refresh() {

@@ -53,7 +53,7 @@ export function fmtWindow(window) {
 
 export function fmtAge(ms) {
   const minutes = Math.floor(ms / 60000);
-  if (minutes < 1) return "under a minute";
+  if (minutes < 1) return "<1 min";
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   return `${hours} h ${minutes % 60} min`;

@@ -98,7 +98,7 @@ export async function render(root, { pickupId }, { navigate }) {
       photoHint,
       h("label", { for: `notes-${item.id}` }, "Notes (optional)"),
       h("input", { id: `notes-${item.id}`, type: "text", value: line.notes || "", oninput: (e) => { line.notes = e.target.value; save(); } }),
-      photoField({ pickupId, purpose: "item", itemId: item.id, label: "Photo", urls }));
+      photoField({ pickupId, purpose: "item", itemId: item.id, label: "Take photo", urls }));
   }
 
   async function collectAll() {

@@ -46,7 +46,7 @@ export async function render(root, { pickupId }, { navigate }) {
           h("span", {}, words)))),
       h("label", { for: "fail-notes" }, "Notes"),
       notes,
-      photoField({ pickupId, purpose: "fail", label: "Photo (optional)", urls }),
+      photoField({ pickupId, purpose: "fail", label: "Take photo (optional)", urls }),
       error,
       h("div", { class: "button-row" }, h("button", { type: "submit", id: "fail-submit", class: "danger big wide" }, "Record as not collected"))));
   return () => urls.forEach((url) => URL.revokeObjectURL(url));

@@ -27,7 +27,7 @@ export async function render(root, { pickupId }, { navigate }) {
     summary,
     h("section", { class: "card" }, h("h2", {}, "Items"),
       pickup.items.map((item) => h("div", { class: "photo-item" }, h("h3", {}, item.description),
-        photoField({ pickupId, purpose: "item", itemId: item.id, label: "Photo", urls })))),
+        photoField({ pickupId, purpose: "item", itemId: item.id, label: "Take photo", urls })))),
     h("p", { class: "muted" }, "Photos taken here are sent with the collection."));
   await count();
   const off = on("changed", count);
