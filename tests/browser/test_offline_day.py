@@ -155,8 +155,9 @@ def test_a_whole_offline_day_reaches_the_server_exactly_once(playwright, live_se
     expected_photos = sum(1 for _ in range(len(first["items"]) - 1)) or 1
     assert len(phone_photos) == expected_photos + 1  # item photos + the signature
     assert all(len(b) < len(photo_file.read_bytes()) for b in phone_photos.values())  # shrunk on the phone
-    badge = page.inner_text("#sync-text")
-    assert badge.startswith("Offline") and f"{len(outbox)} actions, {len(phone_photos)} photos waiting" in badge
+    # The badge follows the store a moment later (it is redrawn from IndexedDB).
+    expected_badge = f"Offline · {len(outbox)} actions, {len(phone_photos)} photos waiting · oldest"
+    wait_until(page, "(text) => document.querySelector('#sync-text').textContent.startsWith(text)", arg=expected_badge)
 
     # The phone reloads the page, then restarts altogether: nothing is lost.
     page.reload()
