@@ -6,10 +6,12 @@ one test never meet another's. In CI a missing chromium is an error, not a skip.
 """
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +98,11 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
+        # A browser closed mid-download leaves the dev server's file wrapper to the
+        # garbage collector; collect it here, not as a warning in some later test.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 @pytest.fixture(scope="session")

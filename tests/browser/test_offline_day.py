@@ -15,7 +15,7 @@ from tests.browser.conftest import (
 )
 from tests.browser.media import label_feed, phone_photo
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning")]
 
 LOCATION = {"latitude": 52.3752, "longitude": 4.8840, "accuracy": 12}
 

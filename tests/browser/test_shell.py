@@ -9,7 +9,7 @@ from PIL import Image
 
 from tests.browser.conftest import log_in, wait_for_service_worker, wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning")]
 
 
 def test_manifest_and_icons_are_valid(context, live_server):

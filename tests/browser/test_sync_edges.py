@@ -12,7 +12,7 @@ from app.labels.codes import ALPHABET, is_valid_label_code, new_label_code, norm
 from app.pickups.models import Pickup
 from tests.browser.conftest import DRIVER_EMAIL, idb, log_in, wait_for_service_worker, wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning")]
 
 SYNCED = "document.querySelector('#sync').dataset.state === 'synced'"
 

@@ -22,7 +22,17 @@ export const DEFAULT_SETTINGS = {
   signature_required: false,
 };
 
-const state = { running: null, again: false, sending: false, online: navigator.onLine, needsLogin: false, error: null };
+const state = { running: null, again: false, sending: false, online: navigator.onLine, needsLogin: false, error: null, stopped: false };
+
+// Logging out: no sync may start, and the one running must end before the store is wiped.
+export async function stopSync() {
+  state.stopped = true;
+  while (state.running) await state.running;
+}
+
+export function resumeSync() {
+  state.stopped = false;
+}
 
 export function syncState() {
   return { ...state, running: Boolean(state.running) };
@@ -86,6 +96,7 @@ async function withLock(work) {
 }
 
 async function runOnce() {
+  if (state.stopped) return;
   if (!navigator.onLine) {
     state.online = false;
     return;

@@ -3,7 +3,7 @@
 import { login } from "../api.js";
 import { getMeta, setMeta, wipeDriverData } from "../db.js";
 import { unsyncedSummary } from "../outbox.js";
-import { syncNow } from "../sync.js";
+import { resumeSync, syncNow } from "../sync.js";
 import { h, replace } from "../ui.js";
 
 export async function render(root, params, { navigate }) {
@@ -41,6 +41,7 @@ export async function render(root, params, { navigate }) {
       await setMeta("user", session.user);
       await setMeta("blocked_user", null);
       navigate("#/");
+      resumeSync();
       syncNow();
     } catch (err) {
       error.textContent = err.status === 401 || err.code === "invalid_credentials"

@@ -5,6 +5,7 @@ import { isSharingLocation, shareLocation } from "../location.js";
 import { allPickupViews, unsyncedSummary } from "../outbox.js";
 import { logout } from "../api.js";
 import { wipeDriverData } from "../db.js";
+import { resumeSync, stopSync } from "../sync.js";
 import { DONE_STATUSES, STATUS_WORDS, fmtDay, fmtWindow, h, on, plural, replace, toast } from "../ui.js";
 
 export function mapLinks(pickup) {
@@ -92,9 +93,17 @@ export async function render(root, params, { navigate, user }) {
       toast("Connect to the internet to log out.", "error");
       return;
     }
+    await stopSync();
+    // Checked again: a sync that was running may have left something behind.
+    if ((await unsyncedSummary()).total > 0) {
+      resumeSync();
+      toast("Something new is waiting to be sent. Let the app sync, then log out.", "error");
+      return;
+    }
     try {
       await logout();
     } catch (error) {
+      resumeSync();
       toast(`Logging out failed: ${error.message}`, "error");
       return;
     }
