@@ -63,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.health import bp as health
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.views import bp as dispatch_views
+    from app.driver.views import bp as driver_views
     from app.hub.views import bp as hub_views
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
@@ -75,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health)
     app.register_blueprint(accounts_views)
     app.register_blueprint(dispatch_views)
+    app.register_blueprint(driver_views)
     app.register_blueprint(labels_views)
     app.register_blueprint(portal_views)
     app.register_blueprint(hub_views)

@@ -16,6 +16,12 @@ VENDOR = ROOT / "app" / "static" / "vendor"
 # (source under node_modules, destination under app/static/vendor)
 FILES: list[tuple[str, str]] = [
     ("idb/build/index.js", "idb/index.js"),
+    # The QR decoder for browsers without a native BarcodeDetector: the ES build
+    # is self-contained; its WebAssembly is served from our origin (never the
+    # CDN the library defaults to) so scanning works offline.
+    ("barcode-detector/dist/es/ponyfill.js", "barcode-detector/ponyfill.js"),
+    ("barcode-detector/dist/es/zxing-exported.js", "barcode-detector/zxing-exported.js"),
+    ("zxing-wasm/dist/reader/zxing_reader.wasm", "zxing-wasm/zxing_reader.wasm"),
 ]
 
 

@@ -261,3 +261,25 @@ def create_pickup(db, hub):  # type: ignore[no-untyped-def]
         return pickup
 
     return make
+
+
+@pytest.fixture(scope="session")
+def playwright():  # type: ignore[no-untyped-def]
+    """The one Playwright driver of the test session (see tests/support/browser.py)."""
+    from tests.support.browser import chromium_executable
+
+    chromium_executable()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright):  # type: ignore[no-untyped-def]
+    """Headless Debian chromium, shared by every browser test; each test makes its own context."""
+    from tests.support.browser import CHROMIUM_FLAGS, chromium_executable
+
+    browser = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_FLAGS, headless=True)
+    yield browser
+    browser.close()

@@ -1,7 +1,6 @@
 """Pickup JSON: input schemas validate the API and the CSV import, output schemas dump per audience."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema

@@ -1,7 +1,6 @@
 """Logging in and out: HTML form, JSON, rate limits, deactivation, role homes."""
 import os
 import re
-import uuid
 
 import pytest
 

@@ -5,55 +5,28 @@ these check that the enhancement posts what the server expects.
 """
 from __future__ import annotations
 
-import shutil
-import threading
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from app.pickups.models import Pickup
-from tests.conftest import IN_CI, TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD
 from tests.dispatch.conftest import import_row, make_csv
+from tests.support.browser import serve_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
-
-
 @pytest.fixture
 def live_url(app):  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
-
-
-@pytest.fixture(scope="module")
-def chromium_browser():  # type: ignore[no-untyped-def]
-    chromium = shutil.which("chromium")
-    if not chromium:
-        if IN_CI:
-            pytest.fail("CI is set but chromium is not installed")
-        pytest.skip("chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
-        yield browser
-        browser.close()
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.fixture
-def page(chromium_browser, live_url, dispatcher):  # type: ignore[no-untyped-def]
-    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+def page(chromium, live_url, dispatcher):  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))

@@ -139,7 +139,7 @@ def test_board_filters_and_counts_per_status(console, create_pickup, driver, oth
     assert re.search(r"assigned <strong>2</strong>", page) and re.search(r"unassigned <strong>1</strong>", page)
     by_driver = console.get(f"/dispatch/?date={day}&driver_id={other_driver.id}").get_data(as_text=True)
     assert "RMA-B" in by_driver and "RMA-A" not in by_driver
-    searched = console.get(f"/dispatch/?date=&q=yılmaz").get_data(as_text=True)
+    searched = console.get("/dispatch/?date=&q=yılmaz").get_data(as_text=True)
     assert "RMA-B" in searched and "RMA-A" not in searched
 
 

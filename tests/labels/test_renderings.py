@@ -12,7 +12,7 @@ from PIL import Image
 
 from app.labels.codes import format_label_code
 from app.labels.rendering import CELL, COLUMNS, HEIGHT, ROWS, SHEET_GAP, SHEET_LEFT, SHEET_TOP, WIDTH, LabelContent, label_etag, render_label
-from tests.labels.tools import BROWSER_ARGS, chromium_path, pdf_page_sizes, pdf_to_pngs, zbar_decode
+from tests.labels.tools import pdf_page_sizes, pdf_to_pngs, zbar_decode
 
 
 def _fetch(client, pickup, token, fmt):  # type: ignore[no-untyped-def]
@@ -58,19 +58,17 @@ def test_svg_is_4x6_valid_xml_with_the_code_in_text(client, create_pickup, token
 
 
 @pytest.mark.browser
-def test_svg_drawn_by_chromium_at_203_dpi_decodes(client, create_pickup, token_of, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_svg_drawn_by_chromium_at_203_dpi_decodes(client, create_pickup, token_of, tmp_path, chromium):
     pickup = create_pickup()
     svg = _fetch(client, pickup, token_of(pickup), "svg").data.decode()
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
-        # 4 in = 384 CSS px; a device scale of 203/96 gives exactly 812 × 1218 device pixels.
-        page = browser.new_page(viewport={"width": 384, "height": 576}, device_scale_factor=203 / 96)
+    # 4 in = 384 CSS px; a device scale of 203/96 gives exactly 812 × 1218 device pixels.
+    context = chromium.new_context(viewport={"width": 384, "height": 576}, device_scale_factor=203 / 96)
+    try:
+        page = context.new_page()
         page.set_content(f"<!doctype html><body style='margin:0'>{svg.split('?>', 1)[1]}</body>")
         page.screenshot(path=str(tmp_path / "svg.png"))
-        browser.close()
+    finally:
+        context.close()
     with Image.open(tmp_path / "svg.png") as image:
         assert image.size == (812, 1218)
     assert zbar_decode(tmp_path / "svg.png") == [pickup.label_code]

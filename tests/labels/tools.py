@@ -6,24 +6,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.conftest import IN_CI
-
-BROWSER_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-    '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-]
-
 
 def require_tool(name: str, package: str) -> str:
     path = shutil.which(name)
@@ -57,30 +45,6 @@ def pdf_page_sizes(pdf: Path) -> list[tuple[float, float]]:
     pdfinfo = require_tool("pdfinfo", "poppler-utils")
     output = subprocess.run([pdfinfo, "-l", "999", str(pdf)], capture_output=True, text=True, check=True).stdout
     return [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", output)]
-
-
-def chromium_path() -> str:
-    return require_tool("chromium", "chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Serve ``app`` on a free loopback port in a thread; yields the base URL."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def csrf_from(html: str) -> str:

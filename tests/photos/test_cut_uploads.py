@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.photos.models import Photo
 from tests.conftest import TEST_PASSWORD
-from tests.sync.server import LiveServer, database_url_of, login
+from tests.support.server import LiveServer, database_url_of, login
 
 pytestmark = pytest.mark.chaos
 

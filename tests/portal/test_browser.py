@@ -2,19 +2,16 @@
 import pytest
 
 from app.labels.codes import format_label_code
-from tests.labels.tools import BROWSER_ARGS, chromium_path, live_server, pdf_page_sizes, pdf_to_pngs, zbar_decode
+from tests.labels.tools import pdf_page_sizes, pdf_to_pngs, zbar_decode
+from tests.support.browser import serve_app
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def phone(app):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    executable = chromium_path()
-    with live_server(app) as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
+def phone(app, chromium):  # type: ignore[no-untyped-def]
+    with serve_app(app) as base_url:
+        context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2)
         page = context.new_page()
         page.problems = []  # type: ignore[attr-defined]
         page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))  # type: ignore[attr-defined]
@@ -23,7 +20,7 @@ def phone(app):  # type: ignore[no-untyped-def]
         try:
             yield page
         finally:
-            browser.close()
+            context.close()
 
 
 def test_customer_page_fits_a_phone_and_saves_notes(phone, create_pickup, driver, token_of, tmp_path):

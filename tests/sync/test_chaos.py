@@ -19,7 +19,7 @@ from app.pickups.models import PickupEvent, PickupStatus
 from app.sync.models import SyncClient, SyncMutation
 from tests.conftest import TEST_PASSWORD
 from tests.sync.conftest import Phone, collect_all
-from tests.sync.server import LiveServer, database_url_of, login
+from tests.support.server import LiveServer, database_url_of, login
 
 pytestmark = pytest.mark.chaos
 

@@ -24,7 +24,7 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn serving ``wsgi:app`` on the test's database and photo folder."""
 
-    def __init__(self, database_url: str, photo_dir: Path, log_path: Path):
+    def __init__(self, database_url: str, photo_dir: Path, log_path: Path, extra_args: tuple[str, ...] = ()):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -35,6 +35,7 @@ class LiveServer:
             "PHOTO_STORAGE_DIR": str(photo_dir),
             "PYTHONWARNINGS": "ignore",
         }
+        self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -42,7 +43,7 @@ class LiveServer:
         command = [
             sys.executable, "-m", "gunicorn", "wsgi:app",
             "--bind", f"127.0.0.1:{self.port}", "--workers", "1", "--worker-class", "gthread", "--threads", "4",
-            "--graceful-timeout", "1", "--timeout", "30",
+            "--graceful-timeout", "1", "--timeout", "30", *self.extra_args,
         ]  # fmt: skip
         with open(self.log_path, "ab") as log:
             # Its own process group, so kill -9 takes the master and the worker at once.

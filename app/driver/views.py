@@ -1,0 +1,62 @@
+"""Serves the PWA shell at ``/driver/``, its manifest and its service worker.
+
+None of these carry user data or a CSRF token: the shell is the same for every
+driver so the service worker can cache it and start the app with no signal.
+"""
+from __future__ import annotations
+
+import mimetypes
+
+from flask import Blueprint, Response, current_app, render_template, url_for
+
+from app.driver.shell import SHELL_MODULES, SHELL_STYLES, STATIC_FILES, shell_version
+
+# The QR decoder's WebAssembly must be served as application/wasm to be compiled
+# while it streams in; older mimetypes tables do not know the extension.
+mimetypes.add_type("application/wasm", ".wasm")
+
+bp = Blueprint("driver", __name__, url_prefix="/driver")
+
+
+def _version() -> str:
+    # DRIVER_RELEASE (optional, e.g. the deployed commit) forces a new version.
+    release = current_app.config.get("DRIVER_RELEASE", "")
+    if current_app.debug:  # files change under a developer's hands
+        return shell_version.__wrapped__(release)
+    return shell_version(release)
+
+
+@bp.get("/")
+def shell():  # type: ignore[no-untyped-def]
+    response = Response(
+        render_template(
+            "driver/shell.html",
+            version=_version(),
+            modules=[url_for("static", filename=name) for name in SHELL_MODULES],
+            styles=[url_for("static", filename=name) for name in SHELL_STYLES],
+        )
+    )
+    # Always revalidated: the service worker is what serves it offline.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():  # type: ignore[no-untyped-def]
+    response = Response(render_template("driver/manifest.webmanifest"), mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():  # type: ignore[no-untyped-def]
+    version = _version()
+    precache = [url_for("driver.shell"), url_for("driver.manifest")]
+    precache += [url_for("static", filename=name) for name in STATIC_FILES]
+    response = Response(
+        render_template("driver/sw.js", version=version, precache=precache),
+        mimetype="text/javascript",
+    )
+    # Browsers must see a new version at once; the worker scope is /driver/ by its path.
+    response.headers["Cache-Control"] = "no-cache"
+    return response

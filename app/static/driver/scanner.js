@@ -1,0 +1,98 @@
+// Camera scanning of the QR label. Uses the browser's BarcodeDetector where it
+// reads QR codes, else the barcode-detector ponyfill (zxing-wasm) with its
+// WebAssembly from our own origin, precached for offline. Loaded only when the
+// scan screen opens. The camera is released whenever the page is hidden and
+// taken again when it is visible (iOS home-screen apps lose it otherwise).
+
+let detectorPromise = null;
+
+async function makeDetector() {
+  if ("BarcodeDetector" in window) {
+    try {
+      const formats = await window.BarcodeDetector.getSupportedFormats();
+      if (formats.includes("qr_code")) return { detector: new window.BarcodeDetector({ formats: ["qr_code"] }), kind: "native" };
+    } catch {
+      // Present but unusable: fall through to the ponyfill.
+    }
+  }
+  const { BarcodeDetector, prepareZXingModule } = await import("../vendor/barcode-detector/ponyfill.js");
+  const wasmUrl = new URL("../vendor/zxing-wasm/zxing_reader.wasm", import.meta.url).href;
+  prepareZXingModule({
+    overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? wasmUrl : prefix + path) },
+    fireImmediately: true,
+  });
+  return { detector: new BarcodeDetector({ formats: ["qr_code"] }), kind: "zxing" };
+}
+
+export function detector() {
+  if (!detectorPromise) detectorPromise = makeDetector().catch((error) => { detectorPromise = null; throw error; });
+  return detectorPromise;
+}
+
+// Start scanning into `video`; calls onCode(text) for each decoded QR.
+// Returns stop(). Handles hide/show by itself.
+export function startScanner(video, { onCode, onStatus }) {
+  let stream = null;
+  let timer = null;
+  let stopped = false;
+
+  async function acquire() {
+    if (stopped || stream) return;
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      onStatus("no-camera", "This browser cannot use the camera. Type the code instead.");
+      return;
+    }
+    try {
+      onStatus("starting", "Starting the camera…");
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+      if (stopped || document.visibilityState !== "visible") return release();
+      video.srcObject = stream;
+      await video.play();
+      onStatus("scanning", "Point the camera at the QR code on the label.");
+      const { detector: reader } = await detector();
+      loop(reader);
+    } catch (error) {
+      release();
+      const denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
+      onStatus("no-camera", denied
+        ? "The camera is blocked for this app. Allow it in the browser settings, or type the code."
+        : `The camera could not start (${error.message || error.name}). Type the code instead.`);
+    }
+  }
+
+  function loop(reader) {
+    if (stopped || !stream) return;
+    timer = setTimeout(async () => {
+      try {
+        if (video.readyState >= 2) {
+          const codes = await reader.detect(video);
+          if (codes.length && !stopped) onCode(codes[0].rawValue);
+        }
+      } catch (error) {
+        console.warn("detect failed", error);
+      }
+      loop(reader);
+    }, 150);
+  }
+
+  function release() {
+    clearTimeout(timer);
+    timer = null;
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    stream = null;
+    video.srcObject = null;
+  }
+
+  function onVisibility() {
+    if (document.visibilityState === "visible") acquire();
+    else release();
+  }
+
+  document.addEventListener("visibilitychange", onVisibility);
+  acquire();
+  return () => {
+    stopped = true;
+    document.removeEventListener("visibilitychange", onVisibility);
+    release();
+  };
+}

@@ -1,0 +1,53 @@
+// Fail: a reason code, notes and optional photos; the customer's link shows it.
+
+import { deleteDraft, getDraft, putDraft } from "../db.js";
+import { enqueue, pickupViewById } from "../outbox.js";
+import { photoField, photosFor } from "../photos.js";
+import { DONE_STATUSES, FAILURE_REASONS, backLink, h, replace, toast } from "../ui.js";
+import { recordArrival } from "./collect.js";
+
+export async function render(root, { pickupId }, { navigate }) {
+  const pickup = await pickupViewById(pickupId);
+  if (!pickup) return navigate("#/");
+  if (DONE_STATUSES.has(pickup.status)) {
+    replace(root, backLink(`#/p/${pickupId}`, "Pickup"), h("h1", {}, "Could not collect"),
+      h("p", { class: "notice" }, "This pickup is already done. Undo the last action on the pickup screen to change it."));
+    return;
+  }
+  const key = `fail:${pickupId}`;
+  const draft = (await getDraft(key)) || { key, reason: null, notes: "" };
+  const urls = [];
+  const error = h("div", { role: "alert" });
+  await recordArrival(pickup);
+
+  const notes = h("textarea", { id: "fail-notes", rows: 3, oninput: (e) => { draft.notes = e.target.value; putDraft(draft); } });
+  notes.value = draft.notes || "";
+
+  async function submit(event) {
+    event.preventDefault();
+    replace(error);
+    if (!draft.reason) return replace(error, h("p", { class: "notice notice-error" }, "Choose why the pickup failed."));
+    if (draft.reason === "other" && !draft.notes.trim()) return replace(error, h("p", { class: "notice notice-error" }, "Explain in the notes what happened."));
+    const photoIds = (await photosFor(pickupId)).filter((p) => p.state === "draft" && p.purpose === "fail").map((p) => p.id);
+    await enqueue("fail_pickup", { pickup_id: pickupId, reason: draft.reason, notes: draft.notes.trim(), photo_ids: photoIds }, { pickupId, photoIds });
+    await deleteDraft(key);
+    toast("Recorded as not collected. It will be sent when there is signal.");
+    navigate("#/");
+  }
+
+  replace(root,
+    backLink(`#/p/${pickupId}`, pickup.customer?.name || "Pickup"),
+    h("h1", {}, "Could not collect"),
+    h("form", { novalidate: true, onsubmit: submit },
+      h("fieldset", { class: "reasons" }, h("legend", {}, "What happened?"),
+        FAILURE_REASONS.map(([code, words]) => h("label", { class: "reason" },
+          h("input", { type: "radio", name: "reason", value: code, checked: draft.reason === code,
+            onchange: () => { draft.reason = code; putDraft(draft); } }),
+          h("span", {}, words)))),
+      h("label", { for: "fail-notes" }, "Notes"),
+      notes,
+      photoField({ pickupId, purpose: "fail", label: "Take photo (optional)", urls }),
+      error,
+      h("div", { class: "button-row" }, h("button", { type: "submit", id: "fail-submit", class: "danger big wide" }, "Record as not collected"))));
+  return () => urls.forEach((url) => URL.revokeObjectURL(url));
+}

@@ -1,0 +1,67 @@
+/* Backhaul driver app service worker (rendered by app/driver/views.py).
+ *
+ * Precaches one versioned copy of the app shell and serves it cache-first, so
+ * the app starts with no signal. Never touches /api/: live data and uploads go
+ * to the network or fail, and the app's own outbox keeps the work. A new
+ * version installs beside the old one and waits: the page decides when to
+ * switch (only while nothing is unsynced), so an open route is never broken.
+ */
+const VERSION = {{ version | tojson }};
+const CACHE = "backhaul-driver-" + VERSION;
+const PRECACHE = {{ precache | tojson }};
+const SHELL_URL = {{ url_for('driver.shell') | tojson }};
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(
+    caches.open(CACHE).then((cache) =>
+      // "reload" skips the HTTP cache, so a new version never mixes in old files.
+      cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload" })))
+    )
+  );
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    (async () => {
+      const names = await caches.keys();
+      await Promise.all(
+        names.filter((name) => name.startsWith("backhaul-driver-") && name !== CACHE).map((name) => caches.delete(name))
+      );
+      await self.clients.claim();
+    })()
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || url.pathname.startsWith("/api/")) return;
+  if (request.mode === "navigate") {
+    if (!url.pathname.startsWith(SHELL_URL)) return;
+    event.respondWith(
+      caches.open(CACHE).then((cache) => cache.match(SHELL_URL)).then((hit) => hit || fetch(request))
+    );
+    return;
+  }
+  event.respondWith(
+    caches.open(CACHE).then((cache) => cache.match(request)).then((hit) => hit || fetch(request))
+  );
+});
+
+self.addEventListener("message", (event) => {
+  const message = event.data || {};
+  if (message.type === "SKIP_WAITING") self.skipWaiting();
+  if (message.type === "VERSION" && event.ports[0]) event.ports[0].postMessage(VERSION);
+});
+
+// Background Sync (Chromium): wake any open app window to push its outbox.
+// Browsers without it (Safari) rely on the app's own triggers.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "backhaul-sync") return;
+  event.waitUntil(
+    self.clients.matchAll({ type: "window" }).then((windows) => {
+      windows.forEach((client) => client.postMessage({ type: "SYNC" }));
+    })
+  );
+});

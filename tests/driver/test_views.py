@@ -1,0 +1,83 @@
+"""The PWA's shell, manifest and service worker as the server serves them."""
+from __future__ import annotations
+
+import json
+import re
+
+from bench.bench_driver import BUDGET_BYTES, shell_first_load
+from app.driver.shell import LAZY_FILES, SHELL_MODULES, static_import_graph
+
+
+def test_shell_links_its_manifest_and_loads_only_external_scripts(client):
+    response = client.get("/driver/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<link rel="manifest" href="/driver/manifest.webmanifest">' in html
+    assert '<script type="module" src="/static/driver/app.js"></script>' in html
+    # The CSP forbids inline scripts and styles: the shell has none.
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert "style=" not in html and "<style" not in html
+    assert "script-src 'self' 'wasm-unsafe-eval'" in response.headers["Content-Security-Policy"]
+    assert "csrf" not in html.lower()  # the same for every driver, so it can be cached
+
+
+def test_manifest_is_json_with_installable_fields(client):
+    response = client.get("/driver/manifest.webmanifest")
+    assert response.mimetype == "application/manifest+json"
+    manifest = json.loads(response.data)
+    assert manifest["start_url"] == "/driver/" and manifest["display"] == "standalone"
+    assert {icon["purpose"] for icon in manifest["icons"]} == {"any", "maskable"}
+    for icon in manifest["icons"]:
+        with client.get(icon["src"]) as png:
+            assert png.status_code == 200
+
+
+def test_service_worker_precaches_every_shell_file_and_never_the_api(client):
+    response = client.get("/driver/sw.js")
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    source = response.get_data(as_text=True)
+    precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", source).group(1))
+    assert "/driver/" in precache
+    assert "/static/vendor/zxing-wasm/zxing_reader.wasm" in precache
+    for url in precache:
+        with client.get(url) as file:
+            assert file.status_code == 200, url
+        assert not url.startswith("/api/")
+    assert 'url.pathname.startsWith("/api/")) return;' in source
+
+
+def test_service_worker_version_changes_with_the_release(app, client):
+    def version() -> str:
+        return re.search(r'const VERSION = "(\w+)"', client.get("/driver/sw.js").get_data(as_text=True)).group(1)
+
+    before = version()
+    app.config["DRIVER_RELEASE"] = "2026-11-25"
+    assert version() != before
+
+
+def test_qr_decoder_wasm_is_served_from_our_origin_as_wasm(client):
+    with client.get("/static/vendor/zxing-wasm/zxing_reader.wasm") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "application/wasm"
+        assert response.data[:4] == b"\0asm"
+
+
+def test_first_load_is_the_static_import_graph_and_leaves_the_scanner_out():
+    graph = static_import_graph()
+    assert graph == set(SHELL_MODULES)
+    assert not graph & set(LAZY_FILES)
+
+
+def test_first_load_fits_the_100_kb_budget(client, capsys):
+    sizes = shell_first_load(client)
+    assert set(sizes) >= {"/driver/", "/static/driver/app.js", "/static/driver/app.css", "/static/vendor/idb/index.js"}
+    assert not any("barcode" in path or "scanner" in path for path in sizes)
+    total = sum(sizes.values())
+    with capsys.disabled():
+        print(f"\ndriver shell first load: {total / 1024:.1f} KB gzip in {len(sizes)} files (budget {BUDGET_BYTES // 1024} KB)")
+    assert total <= BUDGET_BYTES
+
+
+def test_drivers_land_on_the_pwa(api_client, driver):
+    assert api_client(driver).get("/").headers["Location"] == "/driver/"
