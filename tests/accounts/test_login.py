@@ -109,10 +109,10 @@ def test_successful_logins_are_not_counted(app, driver):
 
 def test_deactivated_user_is_refused_at_next_request(api_client, driver, db):
     client = api_client(driver)
-    assert client.get("/api/v1/pickups").status_code == 200
+    assert client.get("/api/v1/auth/session").status_code == 200
     deactivate_user(driver)
     db.session.commit()
-    response = client.get("/api/v1/pickups")
+    response = client.get("/api/v1/auth/session")
     assert response.status_code == 401
 
 

@@ -288,13 +288,13 @@ async function fetchLabels() {
   const database = await db();
   const pickups = await database.getAll("pickups");
   for (const pickup of pickups) {
-    if (!pickup.customer_url || pickup.removed || ["collected", "partially_collected", "cancelled", "received"].includes(pickup.status)) continue;
+    if (pickup.removed || ["collected", "partially_collected", "cancelled", "received"].includes(pickup.status)) continue;
     const stored = await database.get("labels", pickup.id);
     if (stored && stored.code === pickup.label_code && (stored.svg || Date.now() - stored.tried_at < 3600 * 1000)) continue;
-    // Same origin only (our CSP): the path of the customer's link, on our host.
-    const base = new URL(pickup.customer_url, location.origin).pathname.replace(/\/$/, "");
+    // The driver's own copy of the label files: never the customer's link, whose token is theirs alone.
+    const base = `/api/v1/pickups/${pickup.id}`;
     const [svg, zpl] = await Promise.all([fetchText(`${base}/label.svg`), fetchText(`${base}/label.zpl`)]);
-    await database.put("labels", { pickup_id: pickup.id, code: pickup.label_code, svg, zpl, print_url: `${base}/print`, tried_at: Date.now() });
+    await database.put("labels", { pickup_id: pickup.id, code: pickup.label_code, svg, zpl, tried_at: Date.now() });
   }
 }
 

@@ -38,9 +38,6 @@ export async function render(root, { pickupId }, { navigate }) {
       canShare ? h("button", { type: "button", id: "share-zpl", class: "big", onclick: () => navigator.share({ files: [file], title: "Label" }).catch(() => {}) }, "Send to printer app (ZPL)") : null,
       h("a", { class: "button big", id: "download-zpl", href: url, download: file.name }, "Download ZPL")));
   }
-  if (navigator.onLine && label.print_url) {
-    children.push(h("p", { class: "no-print" }, h("a", { href: label.print_url, target: "_blank", rel: "noopener" }, "Open the print page")));
-  }
   replace(root, children);
   return () => urls.forEach((url) => URL.revokeObjectURL(url));
 }
