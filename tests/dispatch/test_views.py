@@ -527,3 +527,11 @@ def test_reports_refuse_backwards_or_unreadable_ranges(console):
     assert console.get("/dispatch/reports/drivers.csv?from=2030-03-10&to=2030-03-01").status_code == 422
     assert console.get("/dispatch/reports/secrets.csv").status_code == 404
 
+
+
+def test_board_links_every_console_page_and_the_label_sheet_of_what_it_shows(console, create_pickup):
+    shown = create_pickup()
+    page = console.get("/dispatch/?date=").get_data(as_text=True)
+    for href in ("/dispatch/pickups/new", "/dispatch/import", "/dispatch/reports", "/dispatch/drivers"):
+        assert f'href="{href}' in page, href
+    assert f"/dispatch/labels.pdf?ids={shown.id}" in page
