@@ -45,7 +45,6 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "BACKHAUL_ENV": "production" if production else "development",
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL") or None,
         "PHOTO_STORAGE_DIR": env.get("PHOTO_STORAGE_DIR") or str(instance_path / "photos"),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
@@ -99,4 +98,10 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "PHOTO_REQUIRED_GRADES": ["C", "D"],
     }
     settings.update(overrides)
+    # A server database may drop idle connections (restarts, failovers): test them
+    # before use. A SQLite file cannot, and the ping would cost a query per request.
+    settings.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        {} if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") else {"pool_pre_ping": True},
+    )
     return settings
