@@ -21,8 +21,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -32,33 +31,9 @@ from flask.testing import FlaskClient
 from PIL import ExifTags, Image, ImageOps
 from sqlalchemy import insert, select
 
-from bench.harness import Report
+from bench.harness import Report, app_on_file
 
 PASSWORD = "bench-password-1"
-
-
-@contextmanager
-def _app(folder: Path, name: str) -> Iterator[Flask]:
-    """An app on its own SQLite file; requests made outside ``app.app_context()`` each get their own session."""
-    from app import create_app
-    from app.extensions import db
-
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / (name + '.sqlite')}",
-            "SECRET_KEY": "bench",
-            "PHOTO_STORAGE_DIR": str(folder / f"{name}-photos"),
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        db.create_all()
-    try:
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def _people(app: Flask, drivers: int = 1) -> tuple[int, list[int]]:
@@ -159,7 +134,7 @@ def _median(samples: list[float]) -> float:
 
 
 def bench_push(report: Report, folder: Path) -> None:
-    with _app(folder, "push") as app:
+    with app_on_file(folder, "push") as app:
         hub_id, (driver_id,) = _people(app)
         phone = Phone(app, "driver0@bench.test")
         batch_times, single_times = [], []
@@ -187,7 +162,7 @@ def bench_ingest(report: Report, folder: Path) -> None:
     from app.pickups.models import PickupEvent
     from app.sync.models import SyncClient, SyncMutation
 
-    with _app(folder, "ingest") as app:
+    with app_on_file(folder, "ingest") as app:
         hub_id, (driver_id,) = _people(app)
         phone = Phone(app, "driver0@bench.test")
         push_times, raw_times = [], []
@@ -230,7 +205,7 @@ def bench_pull(report: Report, folder: Path) -> None:
 
     heads: dict[str, int] = {}
     phones: dict[str, Phone] = {}
-    with _app(folder, "pull10k") as small, _app(folder, "pull100k") as large:
+    with app_on_file(folder, "pull10k") as small, app_on_file(folder, "pull100k") as large:
         for name, app, count in (("10k", small, 10_000), ("100k", large, 100_000)):
             hub_id, driver_ids = _people(app, drivers=50)
             with app.app_context():

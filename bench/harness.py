@@ -48,24 +48,35 @@ def interleaved(a: Callable[[], Any], b: Callable[[], Any], rounds: int = 5) -> 
 
 
 @contextmanager
-def bench_app(database_url: str | None = None, **config: Any) -> Iterator[Flask]:
-    """A Backhaul app on a fresh SQLite file (or ``database_url``), tables created."""
+def app_on_file(folder: Path, name: str, **config: Any) -> Iterator[Flask]:
+    """A Backhaul app on its own SQLite file in ``folder``, tables created, no context pushed.
+
+    Several can be open at once (the pull benchmark compares two databases); each
+    request made outside ``app.app_context()`` gets its own session.
+    """
     from app import create_app
     from app.extensions import db
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        app = create_app({
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "bench",
-            "PHOTO_STORAGE_DIR": str(Path(tmp) / "photos"),
-            "RATELIMIT_ENABLED": False,
-            **config,
-        })
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / (name + '.sqlite')}",
+        "SECRET_KEY": "bench",
+        "PHOTO_STORAGE_DIR": str(folder / f"{name}-photos"),
+        "RATELIMIT_ENABLED": False,
+        **config,
+    })
+    with app.app_context():
+        db.create_all()
+    try:
+        yield app
+    finally:
         with app.app_context():
-            db.create_all()
-            try:
-                yield app
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+            db.session.remove()
+            db.engine.dispose()
+
+
+@contextmanager
+def bench_app(**config: Any) -> Iterator[Flask]:
+    """A throw-away Backhaul app on a fresh SQLite file, inside its app context."""
+    with tempfile.TemporaryDirectory() as tmp, app_on_file(Path(tmp), "bench", **config) as app:
+        with app.app_context():
+            yield app

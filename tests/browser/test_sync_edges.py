@@ -27,6 +27,15 @@ def driver_route(server) -> list[int]:  # type: ignore[no-untyped-def]
     return server.query(work)
 
 
+def open_synced(context, server):  # type: ignore[no-untyped-def]
+    """The driver's app logged in, under its service worker (so it may go offline), route synced."""
+    page = context.new_page()
+    log_in(page, server)
+    wait_for_service_worker(page)
+    wait_until(page, SYNCED)
+    return page
+
+
 def fail_pickup(page, pickup_id: int) -> None:  # type: ignore[no-untyped-def]
     page.goto(page.url.split("#")[0] + f"#/p/{pickup_id}/fail")
     page.click("label.reason:has-text('Nobody home')")
@@ -36,10 +45,7 @@ def fail_pickup(page, pickup_id: int) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_rejection_is_shown_on_the_pickup_in_plain_words(context, live_server):
     first = driver_route(live_server)[0]
-    page = context.new_page()
-    log_in(page, live_server)
-    wait_for_service_worker(page)
-    wait_until(page, SYNCED)
+    page = open_synced(context, live_server)
     context.set_offline(True)
     page.click(f"li.stop[data-pickup='{first}'] a.stop-main")
     page.click("text=Collect items")
@@ -73,10 +79,7 @@ def test_a_rejection_is_shown_on_the_pickup_in_plain_words(context, live_server)
 
 def test_logout_is_refused_while_anything_is_unsynced(context, live_server):
     first = driver_route(live_server)[0]
-    page = context.new_page()
-    log_in(page, live_server)
-    wait_for_service_worker(page)
-    wait_until(page, SYNCED)
+    page = open_synced(context, live_server)
     context.set_offline(True)
     fail_pickup(page, first)
     page.click("#logout")
@@ -95,10 +98,7 @@ def test_logout_is_refused_while_anything_is_unsynced(context, live_server):
 
 def test_an_app_update_waits_while_work_is_unsynced(context, live_server):
     first = driver_route(live_server)[0]
-    page = context.new_page()
-    log_in(page, live_server)
-    wait_for_service_worker(page)
-    wait_until(page, SYNCED)
+    page = open_synced(context, live_server)
     old = page.get_attribute("meta[name=backhaul-version]", "content")
     context.route("**/api/v1/sync/push", lambda route: route.abort())
     fail_pickup(page, first)
@@ -136,10 +136,7 @@ def test_an_app_update_waits_while_work_is_unsynced(context, live_server):
 
 def test_a_label_prints_offline_from_what_was_fetched_online(context, live_server):
     first = driver_route(live_server)[0]
-    page = context.new_page()
-    log_in(page, live_server)
-    wait_for_service_worker(page)
-    wait_until(page, SYNCED)
+    page = open_synced(context, live_server)
     wait_until(page, f"import('/static/driver/db.js').then(async (m) => Boolean((await (await m.db()).get('labels', {first}))?.zpl))")
     context.set_offline(True)
     page.click(f"li.stop[data-pickup='{first}'] a.stop-main")
