@@ -24,6 +24,8 @@ app/static/vendor/.installed: node_modules/.installed-npm scripts/vendor_assets.
 	$(BIN)/python scripts/vendor_assets.py
 	touch $@
 
+# The customer links that demo-data prints must point at the port we serve on.
+run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo-data --if-empty
