@@ -96,6 +96,60 @@ def test_logout_is_refused_while_anything_is_unsynced(context, live_server):
     assert page.request.get(f"{live_server.url}/api/v1/auth/session").status == 401
 
 
+def test_background_sync_sends_the_work_with_no_window_open(context, live_server):
+    """The tab is closed (or the phone's screen off) when the signal comes back: the service worker sends the work."""
+    from app.sync.models import SyncMutation
+
+    first = driver_route(live_server)[0]
+    page = open_synced(context, live_server)
+    context.set_offline(True)
+    fail_pickup(page, first)
+    assert len(idb(page, "outbox")) == 2
+    page.close()
+    context.set_offline(False)
+
+    def status():  # type: ignore[no-untyped-def]
+        def read():  # type: ignore[no-untyped-def]
+            from app.extensions import db
+
+            return db.session.get(Pickup, first).status.value, db.session.query(SyncMutation).count()
+
+        return live_server.query(read)
+
+    assert status() == ("assigned", 0)  # nothing was sent while the tab was open and offline
+
+    # Chromium fires a Background Sync event when it sees the network come back; headless
+    # has no real network change, so the test fires it through DevTools, as the browser would.
+    # The probe page is outside /driver/: not a client of the worker, and it runs none of the app.
+    probe = context.new_page()
+    probe.goto(f"{live_server.url}/healthz")
+    devtools = context.new_cdp_session(probe)
+    registrations: list[dict] = []
+    devtools.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    devtools.send("ServiceWorker.enable")
+    for _ in range(50):
+        if any(r["scopeURL"].endswith("/driver/") for r in registrations):
+            break
+        probe.wait_for_timeout(100)
+    registration = next(r for r in registrations if r["scopeURL"].endswith("/driver/") and not r.get("isDeleted"))
+    devtools.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {"origin": live_server.url, "registrationId": registration["registrationId"], "tag": "backhaul-sync", "lastChance": False},
+    )
+    for _ in range(100):
+        if status() == ("failed", 2):
+            break
+        probe.wait_for_timeout(100)
+    assert status() == ("failed", 2)  # the arrival and the failed attempt, each once
+
+    page = context.new_page()
+    page.goto(f"{live_server.url}/driver/")
+    wait_until(page, SYNCED, timeout=30)
+    assert idb(page, "outbox") == []
+    assert page.get_attribute(f"li.stop[data-pickup='{first}']", "data-status") == "failed"
+    assert status() == ("failed", 2)
+
+
 def test_an_app_update_waits_while_work_is_unsynced(context, live_server):
     first = driver_route(live_server)[0]
     page = open_synced(context, live_server)

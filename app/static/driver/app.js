@@ -118,7 +118,12 @@ function checkForUpdate(summary) {
 
 async function registerServiceWorker() {
   if (!("serviceWorker" in navigator)) return;
-  registration = await navigator.serviceWorker.register("/driver/sw.js", { scope: "/driver/", updateViaCache: "none" });
+  registration = await navigator.serviceWorker.register("/driver/sw.js", {
+    scope: "/driver/",
+    // A module worker: it imports sync.js to sync on Background Sync events with no tab open.
+    type: "module",
+    updateViaCache: "none",
+  });
   const recheck = async () => checkForUpdate(await unsyncedSummary());
   registration.addEventListener("updatefound", () => {
     const worker = registration.installing;

@@ -86,11 +86,20 @@ export async function deleteDraft(key) {
   return (await db()).delete("drafts", key);
 }
 
+// One sync at a time across every tab and the service worker (which syncs on
+// Background Sync events with no tab open), and no wipe in the middle of one.
+export async function withSyncLock(work) {
+  if (navigator.locks) return navigator.locks.request("backhaul-sync", work);
+  return work();
+}
+
 // Forget everything of the previous driver (only ever called with nothing unsynced).
 export async function wipeDriverData() {
-  const database = await db();
-  const stores = ["pickups", "outbox", "acked", "photos", "notices", "labels", "drafts", "local", "meta"];
-  const tx = database.transaction(stores, "readwrite");
-  await Promise.all(stores.map((name) => tx.objectStore(name).clear()));
-  await tx.done;
+  await withSyncLock(async () => {
+    const database = await db();
+    const stores = ["pickups", "outbox", "acked", "photos", "notices", "labels", "drafts", "local", "meta"];
+    const tx = database.transaction(stores, "readwrite");
+    await Promise.all(stores.map((name) => tx.objectStore(name).clear()));
+    await tx.done;
+  });
 }

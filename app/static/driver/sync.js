@@ -4,9 +4,14 @@
 // Triggers: app start, `online`, the app becoming visible, shortly after each
 // action, a timer while open, and Background Sync where the browser has it.
 // None is required: any one of them eventually moves everything.
+//
+// The service worker imports this module too (sw.js): on a Background Sync
+// event it runs the same sync with no window open (tab closed, screen off), and
+// a Web Lock keeps it from ever running beside a window's sync. So nothing in
+// here may touch the DOM outside startSyncTriggers().
 
 import { ApiError, OfflineError, forgetToken, refreshSession, request, requestJson } from "./api.js";
-import { clientId, db, getMeta, setMeta } from "./db.js";
+import { clientId, db, getMeta, setMeta, withSyncLock } from "./db.js";
 import { unsyncedSummary } from "./outbox.js";
 import { emit, on } from "./ui.js";
 
@@ -89,10 +94,9 @@ export function syncNow() {
   return state.running;
 }
 
-async function withLock(work) {
-  // Two open tabs must not push the same outbox at once.
-  if (navigator.locks) return navigator.locks.request("backhaul-sync", work);
-  return work();
+// The shell's version (a window), or the one the service worker was built with.
+function appVersion() {
+  return globalThis.document?.querySelector('meta[name="backhaul-version"]')?.content || globalThis.BACKHAUL_VERSION || null;
 }
 
 async function runOnce() {
@@ -102,7 +106,7 @@ async function runOnce() {
     return;
   }
   try {
-    await withLock(async () => {
+    await withSyncLock(async () => {
       await pushOutbox();
       await pull();
       state.online = true;
@@ -142,7 +146,7 @@ async function pushOutbox() {
           client_id: await clientId(),
           schema_version: SCHEMA_VERSION,
           sent_at: new Date().toISOString(),
-          app_version: document.querySelector('meta[name="backhaul-version"]')?.content || null,
+          app_version: appVersion(),
           mutations: batch.map(({ id, name, args, base_version, device_time, location }) => ({
             id, name, args, base_version, device_time, location,
           })),
@@ -329,8 +333,9 @@ export function startSyncTriggers() {
     }
   });
   on("changed", () => publish());
+  // The service worker synced in the background: show what it changed.
   navigator.serviceWorker?.addEventListener("message", (event) => {
-    if (event.data && event.data.type === "SYNC") syncNow();
+    if (event.data && event.data.type === "SYNCED") emit("changed", {});
   });
 }
 

@@ -6,7 +6,11 @@
  * version installs beside the old one and waits: the page decides when to
  * switch (only while nothing is unsynced), so an open route is never broken.
  */
+import { syncNow, syncState } from {{ url_for('static', filename='driver/sync.js') | tojson }};
+import { unsyncedSummary } from {{ url_for('static', filename='driver/outbox.js') | tojson }};
+
 const VERSION = {{ version | tojson }};
+self.BACKHAUL_VERSION = VERSION; // sync.js sends it as the pushing app's version
 const CACHE = "backhaul-driver-" + VERSION;
 const PRECACHE = {{ precache | tojson }};
 const SHELL_URL = {{ url_for('driver.shell') | tojson }};
@@ -55,13 +59,20 @@ self.addEventListener("message", (event) => {
   if (message.type === "VERSION" && event.ports[0]) event.ports[0].postMessage(VERSION);
 });
 
-// Background Sync (Chromium): wake any open app window to push its outbox.
-// Browsers without it (Safari) rely on the app's own triggers.
+// Background Sync (Chromium): the browser wakes this worker when the signal is
+// back, even with every tab closed or the screen off, and the worker runs the
+// app's own sync (sync.js, under the same lock as the tabs). Open tabs are told
+// to redraw. Work left over (still no signal) rejects, so the browser retries.
+// Browsers without Background Sync (Safari) rely on the app's own triggers.
 self.addEventListener("sync", (event) => {
   if (event.tag !== "backhaul-sync") return;
   event.waitUntil(
-    self.clients.matchAll({ type: "window" }).then((windows) => {
-      windows.forEach((client) => client.postMessage({ type: "SYNC" }));
-    })
+    (async () => {
+      await syncNow();
+      const windows = await self.clients.matchAll({ type: "window" });
+      windows.forEach((client) => client.postMessage({ type: "SYNCED" }));
+      const { total } = await unsyncedSummary();
+      if (total > 0 && !syncState().online) throw new Error("still offline: retry later");
+    })()
   );
 });
