@@ -41,6 +41,7 @@ from app.labels.codes import new_label_code
 from app.labels.services import issue_customer_tokens
 from app.pickups.models import Pickup, PickupEvent, PickupItem, PickupStatus
 from app.pickups.schemas import pickup_in_schema
+from app.pickups.services import pickup_columns
 from app.pickups.states import OPEN_STATUSES, check_transition
 from app.sync.sequence import take_change_numbers
 
@@ -646,24 +647,10 @@ def create_imported_pickups(planned: Sequence[PlannedPickup], *, actor: User | N
     for plan, code in zip(planned, codes):
         data = plan.data
         pickup = Pickup(
-            reference=data["reference"],
+            **pickup_columns(data),
             status=PickupStatus.UNASSIGNED,
             hub=plan.hub,
-            customer_name=data["customer"]["name"],
-            customer_phone=data["customer"]["phone"],
-            customer_email=data["customer"]["email"],
-            address_line1=data["address"]["line1"],
-            address_line2=data["address"]["line2"],
-            city=data["address"]["city"],
-            postcode=data["address"]["postcode"],
-            country=data["address"]["country"],
-            lat=data["address"]["lat"],
-            lon=data["address"]["lon"],
-            window_start=data["window"]["start"],
-            window_end=data["window"]["end"],
-            notes=data["notes"],
             access_notes="",
-            scan_required=data["scan_required"],
             label_code=code,
             version=1,
             change_seq=next(change_numbers),

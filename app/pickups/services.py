@@ -106,6 +106,13 @@ def _default_hub(actor: User | None) -> Hub:
     return hubs[0]
 
 
+def pickup_columns(data: dict[str, Any]) -> dict[str, Any]:
+    """The model's columns for nested JSON-shaped pickup data (what is given of it)."""
+    columns = {mapping[key]: value for group, mapping in _FLAT_FIELDS.items() for key, value in (data.get(group) or {}).items()}
+    columns.update({key: data[key] for key in _PLAIN_FIELDS if key in data})
+    return columns
+
+
 def _apply_fields(pickup: Pickup, data: dict[str, Any]) -> list[str]:
     """Copy nested JSON-shaped data onto the model's columns; return what changed."""
     changed: list[str] = []
