@@ -64,7 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.views import bp as dispatch_views
     from app.driver.views import bp as driver_views
-    from app.hub.views import bp as hub_views
+    from app.receiving.views import bp as hub_views
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
     from app.pickups.api import blp as pickups_api

@@ -1,7 +1,8 @@
 """Imports every domain's models, so SQLAlchemy's metadata and Alembic see all tables."""
 from app.accounts.models import User  # noqa: F401
 from app.dispatch.models import CsvImport  # noqa: F401
-from app.hub.models import Hub, ItemDisposition  # noqa: F401
+from app.hubs.models import Hub  # noqa: F401
+from app.receiving.models import ItemDisposition  # noqa: F401
 from app.labels.models import CustomerToken  # noqa: F401
 from app.photos.models import Photo, PhotoLink  # noqa: F401
 from app.pickups.models import Pickup, PickupEvent, PickupItem  # noqa: F401

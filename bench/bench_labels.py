@@ -17,7 +17,7 @@ REQUESTS = 400
 
 def _make_pickup() -> str:
     from app.extensions import db
-    from app.hub.services import create_hub
+    from app.hubs.services import create_hub
     from app.labels.services import active_customer_token
     from app.pickups.services import create_pickup
 

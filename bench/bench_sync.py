@@ -39,7 +39,7 @@ PASSWORD = "bench-password-1"
 def _people(app: Flask, drivers: int = 1) -> tuple[int, list[int]]:
     from app.accounts.services import create_user
     from app.extensions import db
-    from app.hub.services import create_hub
+    from app.hubs.services import create_hub
 
     with app.app_context():
         hub = create_hub(code="BEN", name="Bench Hub", timezone="Europe/Amsterdam", city="Amsterdam", country="NL")

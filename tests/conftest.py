@@ -191,7 +191,7 @@ def api_client(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def hub(db):  # type: ignore[no-untyped-def]
-    from app.hub.services import create_hub
+    from app.hubs.services import create_hub
 
     hub = create_hub(code="TST", name="Test Hub", timezone="Europe/Amsterdam", city="Amsterdam", country="NL")
     db.session.commit()

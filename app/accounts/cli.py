@@ -7,6 +7,7 @@ from app.accounts.models import Role
 from app.accounts.services import create_user
 from app.core.errors import DomainError
 from app.extensions import db
+from app.hubs.services import find_hub_by_code
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -19,8 +20,6 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @click.option("--hub", "hub_code", default=None, help="Code of the hub the user works from.")
 def create_user_command(email: str, password: str, role: str, name: str, hub_code: str | None) -> None:
     """Create a user who can log in straight away."""
-    from app.hub.services import find_hub_by_code
-
     hub_id = None
     if hub_code:
         hub = find_hub_by_code(hub_code)

@@ -12,7 +12,7 @@ from app.core.models import TimestampMixin
 from app.extensions import db
 
 if TYPE_CHECKING:
-    from app.hub.models import Hub
+    from app.hubs.models import Hub
 
 
 class Role(str, enum.Enum):

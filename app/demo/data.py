@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from app.accounts.models import Role, User
 from app.accounts.services import create_user
 from app.extensions import db
-from app.hub.models import Hub
-from app.hub.services import create_hub, find_hub_by_code
+from app.hubs.models import Hub
+from app.hubs.services import create_hub, find_hub_by_code
 from app.labels.services import customer_url
 from app.pickups.models import Pickup
 from app.pickups.services import assign_pickup, create_pickup

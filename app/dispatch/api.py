@@ -10,7 +10,7 @@ from app.accounts.models import DISPATCH_ROLES
 from app.core.auth import roles_required
 from app.core.errors import InvalidInput
 from app.dispatch import imports
-from app.hub.services import get_hub
+from app.hubs.services import get_hub
 
 blp = Blueprint("dispatch_api", __name__, url_prefix="/api/v1/pickups", description="CSV import of pickups")
 

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 
 from app.accounts.models import User
 from app.extensions import db
-from app.hub.models import Hub
+from app.hubs.models import Hub
 from app.pickups.models import Pickup, PickupStatus
 from app.pickups.services import pickups_query
 

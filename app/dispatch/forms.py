@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError
 
-from app.hub.models import Hub
+from app.hubs.models import Hub
 from app.pickups.models import Pickup
 
 BLANK_ITEM_ROWS = 3

@@ -12,8 +12,8 @@ from app.dispatch import imports
 from app.dispatch.models import CsvImport
 from app.dispatch.views import _csv_response, bp
 from app.extensions import db, wants_json
-from app.hub.models import Hub
-from app.hub.services import list_hubs
+from app.hubs.models import Hub
+from app.hubs.services import list_hubs
 
 PREVIEW_PICKUPS = 50
 

@@ -36,7 +36,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.models import utcnow
 from app.dispatch.models import CsvImport
 from app.extensions import db
-from app.hub.models import Hub
+from app.hubs.models import Hub
 from app.labels.codes import new_label_code
 from app.labels.services import issue_customer_tokens
 from app.pickups.models import Pickup, PickupEvent, PickupItem, PickupStatus

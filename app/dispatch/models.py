@@ -12,7 +12,7 @@ from app.extensions import db
 
 if TYPE_CHECKING:
     from app.accounts.models import User
-    from app.hub.models import Hub
+    from app.hubs.models import Hub
 
 
 class CsvImport(db.Model):

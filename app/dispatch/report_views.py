@@ -11,7 +11,7 @@ from app.dispatch.board import timezone_for, today_in
 from app.dispatch.exports import write_csv
 from app.dispatch.reports import build_report, default_range
 from app.dispatch.views import _csv_response, bp
-from app.hub.services import list_hubs
+from app.hubs.services import list_hubs
 
 PARTS = ("status", "grades", "failures", "drivers")
 

@@ -23,8 +23,8 @@ from app.dispatch.board import board_query, count_by_status, read_board_filter, 
 from app.dispatch.exports import board_csv
 from app.dispatch.forms import FormInvalid, PickupForm, items_changed
 from app.extensions import db
-from app.hub.models import Hub
-from app.hub.services import list_hubs
+from app.hubs.models import Hub
+from app.hubs.services import list_hubs
 from app.pickups import services
 from app.pickups.models import Pickup, PickupStatus
 from app.pickups.schemas import CancelSchema, pickup_in_schema, pickup_patch_schema

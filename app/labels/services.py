@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload
 from app.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import utcnow
 from app.extensions import db
-from app.hub.models import Hub
+from app.hubs.models import Hub
 from app.labels.codes import ALPHABET, CODE_LENGTH, format_label_code, is_valid_label_code, new_label_code, normalise_label_code
 from app.labels.models import CustomerToken
 from app.labels.rendering import LabelContent

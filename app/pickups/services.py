@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import Role, User
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
-from app.hub.models import Hub
+from app.hubs.models import Hub
 from app.labels.services import issue_customer_token, issue_label_code
 from app.pickups.models import Pickup, PickupEvent, PickupItem, PickupStatus
 from app.pickups.states import FINAL_STATUSES, OPEN_STATUSES, check_transition

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template
 from app.accounts.models import DISPATCH_ROLES
 from app.core.auth import roles_required
 from app.core.models import utcnow
-from app.hub.services import list_hubs
+from app.hubs.services import list_hubs
 from app.sync.health import driver_sync_health
 
 bp = Blueprint("sync_views", __name__, url_prefix="/dispatch/drivers")

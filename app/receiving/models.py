@@ -1,9 +1,10 @@
+"""What the hub decides for each returned item."""
 from __future__ import annotations
 
 import enum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin
@@ -12,27 +13,6 @@ from app.extensions import db
 if TYPE_CHECKING:
     from app.accounts.models import User
     from app.pickups.models import PickupItem
-
-
-class Hub(TimestampMixin, db.Model):
-    """A depot that returned goods travel back to."""
-
-    __tablename__ = "hubs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
-    name: Mapped[str] = mapped_column(String(120))
-    address_line1: Mapped[str] = mapped_column(String(200), default="")
-    city: Mapped[str] = mapped_column(String(100), default="")
-    postcode: Mapped[str] = mapped_column(String(20), default="")
-    country: Mapped[str] = mapped_column(String(2), default="")
-    lat: Mapped[float | None]
-    lon: Mapped[float | None]
-    # Pickup windows are shown in the hub's local time.
-    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-
-    def __repr__(self) -> str:
-        return f"<Hub {self.code}>"
 
 
 class Disposition(str, enum.Enum):

@@ -1,4 +1,4 @@
-"""Hubs: the depots pickups return to, and receiving returned goods there."""
+"""Receiving returned goods at the hub: check what came back, decide each item's fate."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -7,41 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import Role, User
-from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.errors import Conflict, InvalidInput
 from app.extensions import db
-from app.hub.models import Disposition, Hub, ItemDisposition
 from app.pickups.models import Grade, Pickup, PickupItem, PickupStatus
 from app.pickups.services import StaleVersion, change_status
 from app.pickups.states import describe
-
-
-def create_hub(*, code: str, name: str, timezone: str = "UTC", **address: object) -> Hub:
-    """Add a hub with a new, unique code."""
-    code = code.strip().upper()
-    if find_hub_by_code(code) is not None:
-        raise Conflict(f"A hub with code {code} already exists.", fields={"code": ["Already in use."]})
-    hub = Hub(code=code, name=name, timezone=timezone, **address)
-    db.session.add(hub)
-    db.session.flush()
-    return hub
-
-
-def find_hub_by_code(code: str) -> Hub | None:
-    return db.session.scalar(select(Hub).where(Hub.code == code.strip().upper()))
-
-
-def get_hub(hub_id: int) -> Hub:
-    hub = db.session.get(Hub, hub_id)
-    if hub is None:
-        raise NotFound("No such hub.")
-    return hub
-
-
-def list_hubs() -> list[Hub]:
-    return list(db.session.scalars(select(Hub).order_by(Hub.name)))
-
-
-# --- Receiving --------------------------------------------------------------------------------------
+from app.receiving.models import Disposition, ItemDisposition
 
 # What a clerk most often decides for each condition grade; the form starts there.
 SUGGESTED_DISPOSITION = {

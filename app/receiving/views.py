@@ -10,8 +10,8 @@ from app.accounts.models import Role
 from app.core.auth import roles_required
 from app.core.errors import DomainError, InvalidInput
 from app.extensions import db
-from app.hub import services
-from app.hub.models import Disposition
+from app.receiving import services
+from app.receiving.models import Disposition
 from app.labels.codes import format_label_code
 from app.labels.services import resolve_scan
 from app.pickups.services import get_pickup

@@ -1,7 +1,7 @@
 """The hub's receiving page: scan or type a label, choose a disposition per item, mark received."""
 import pytest
 
-from app.hub.models import Disposition, ItemDisposition
+from app.receiving.models import Disposition, ItemDisposition
 from app.labels.codes import format_label_code
 from app.pickups.models import Grade, Pickup, PickupStatus
 from tests.labels.tools import csrf_from
@@ -102,7 +102,7 @@ def test_a_pickup_still_at_the_customer_cannot_be_received(clerk_client, create_
 
 
 def test_parcels_for_another_hub_are_sent_on(clerk_client, collected_pickup, db):
-    from app.hub.services import create_hub
+    from app.hubs.services import create_hub
 
     other = create_hub(code="RTM", name="Rotterdam Hub", city="Rotterdam", country="NL")
     db.session.commit()
