@@ -62,7 +62,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_views
     from app.core.health import bp as health
     from app.dispatch.api import blp as dispatch_api
-    from app.dispatch.views import bp as dispatch_views
+    from app.dispatch import import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
+    from app.dispatch.blueprint import bp as dispatch_views
     from app.driver.views import bp as driver_views
     from app.receiving.views import bp as hub_views
     from app.labels.api import blp as labels_api

@@ -1,23 +1,13 @@
-"""CSV files the console hands out: the board, reports, the import template.
-
-Spreadsheets run a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a
-formula, and customer names and notes come from outside. ``safe_cell`` turns
-such text into plain text with a leading apostrophe (OWASP's advice), so a
-"name" like ``=HYPERLINK(...)`` is shown, never run.
-"""
+"""The board as CSV: one row per item, with every column of its pickup (cells made safe by core.spreadsheets)."""
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.core.spreadsheets import write_csv
 from app.pickups.models import Pickup
-
-# Tab and carriage return too: some spreadsheets strip them and then see the formula behind.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 BOARD_COLUMNS = (
     "reference", "status", "customer_name", "phone", "email", "line1", "line2", "city", "postcode", "country",
@@ -25,28 +15,6 @@ BOARD_COLUMNS = (
     "label_code", "notes", "access_notes", "cancel_reason", "failure_reason", "failure_notes",
     "item_position", "sku", "description", "quantity", "reason", "collected_quantity", "grade", "condition_notes",
 )
-
-
-def safe_cell(value: Any) -> Any:
-    """A value a spreadsheet will show, not run: text starting like a formula gets a leading apostrophe.
-
-    Numbers stay numbers: ``-4.88`` stored as a float cannot be a formula, and
-    escaping it would break sums and maps.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV text with a UTF-8 BOM (so Excel reads non-Latin names right) and every cell made safe."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else safe_cell(value) for value in row])
-    return out.getvalue()
 
 
 def _local_iso(value: datetime | None, tz_name: str) -> str | None:

@@ -7,10 +7,11 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from app.core.spreadsheets import csv_response
+from app.dispatch.blueprint import bp
 from app.core.errors import DomainError, InvalidInput
 from app.dispatch import imports
 from app.dispatch.models import CsvImport
-from app.dispatch.views import _csv_response, bp
 from app.extensions import db, wants_json
 from app.hubs.models import Hub
 from app.hubs.services import list_hubs
@@ -58,7 +59,7 @@ def import_upload():  # type: ignore[no-untyped-def]
 @bp.get("/import/template.csv")
 def import_template():  # type: ignore[no-untyped-def]
     """The expected header with an example pickup of two items."""
-    return _csv_response(imports.template_csv(), "backhaul-import-template.csv")
+    return csv_response(imports.template_csv(), "backhaul-import-template.csv")
 
 
 def _preview_page(csv_import: CsvImport, preview: imports.ImportPreview, status: int = 200) -> tuple[str, int]:

@@ -6,11 +6,11 @@ from datetime import date
 from flask import abort, render_template, request
 from flask_login import current_user
 
+from app.core.spreadsheets import csv_response, write_csv
+from app.dispatch.blueprint import bp
 from app.core.errors import InvalidInput
 from app.dispatch.board import timezone_for, today_in
-from app.dispatch.exports import write_csv
 from app.dispatch.reports import build_report, default_range
-from app.dispatch.views import _csv_response, bp
 from app.hubs.services import list_hubs
 
 PARTS = ("status", "grades", "failures", "drivers")
@@ -66,4 +66,4 @@ def report_csv(part: str):  # type: ignore[no-untyped-def]
         raise InvalidInput("The dates are not valid.", fields=errors)
     report = build_report(start=start, end=end, tz_name=tz_name, hub_id=hub_id)
     header, rows = report.csv_parts()[part]
-    return _csv_response(write_csv(header, rows), f"report-{part}-{start.isoformat()}-{end.isoformat()}.csv")
+    return csv_response(write_csv(header, rows), f"report-{part}-{start.isoformat()}-{end.isoformat()}.csv")

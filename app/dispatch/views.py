@@ -10,15 +10,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from app.accounts.models import DISPATCH_ROLES, Role, User
+from app.accounts.models import Role, User
 from app.accounts.services import list_users
-from app.core.auth import roles_required
 from app.core.errors import DomainError, InvalidInput, NotFound
 from app.core.pagination import paginate
+from app.core.spreadsheets import csv_response
+from app.dispatch.blueprint import bp
 from app.dispatch.board import board_query, count_by_status, read_board_filter, timezone_for, today_in
 from app.dispatch.exports import board_csv
 from app.dispatch.forms import FormInvalid, PickupForm, items_changed
@@ -30,15 +31,7 @@ from app.pickups.models import Pickup, PickupStatus
 from app.pickups.schemas import CancelSchema, pickup_in_schema, pickup_patch_schema
 from app.pickups.states import OPEN_STATUSES, can_transition
 
-bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
-
 PER_PAGE = 200
-
-
-@bp.before_request
-@roles_required(*DISPATCH_ROLES)
-def only_dispatchers() -> None:
-    """Every page here is for dispatchers and admins."""
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -54,14 +47,6 @@ def _back(default: str) -> str:
 def _action_failed(error: DomainError, back: str) -> tuple[str, int]:
     db.session.rollback()
     return render_template("dispatch/action_failed.html", error=error, back=back), error.status
-
-
-def _csv_response(text: str, filename: str) -> Response:
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
-    )
 
 
 def _drivers() -> list[Any]:
@@ -104,7 +89,7 @@ def export_board():  # type: ignore[no-untyped-def]
     board_filter = read_board_filter(request.args, viewer=current_user, hubs=list_hubs())
     pickups = db.session.scalars(board_query(current_user, board_filter))
     day = board_filter.day.isoformat() if board_filter.day else "all-days"
-    return _csv_response(board_csv(pickups), f"pickups-{day}.csv")
+    return csv_response(board_csv(pickups), f"pickups-{day}.csv")
 
 
 # --- one pickup --------------------------------------------------------------------------------
@@ -320,7 +305,3 @@ def order_route(driver_id: int):  # type: ignore[no-untyped-def]
         return _action_failed(error, back)
     flash(f"{driver.name}'s route saved.")
     return redirect(back, 303)
-
-
-# The import and report pages register on the same blueprint.
-from app.dispatch import import_views, report_views  # noqa: E402,F401

@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from app.dispatch.exports import BOARD_COLUMNS, board_csv, safe_cell, write_csv
+from app.core.spreadsheets import safe_cell, write_csv
+from app.dispatch.exports import BOARD_COLUMNS, board_csv
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+31 6 1234", "-2+3", "@SUM(A1)", "\t=cmd", "\r=cmd", "=HYPERLINK(\"http://x\",\"y\")"])
