@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test bench clean
+.PHONY: install run test lint bench clean
 
 install: $(VENV)/.installed-python node_modules/.installed-npm app/static/vendor/.installed
 
@@ -39,6 +39,11 @@ run: install
 
 test: install
 	$(BIN)/pytest
+
+# ruff (pyflakes, import order, bugbear, pyupgrade) and mypy on app/; CI runs it before the tests.
+lint: install
+	$(BIN)/ruff check app tests bench scripts wsgi.py
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python -m bench

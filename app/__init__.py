@@ -17,14 +17,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     _init_extensions(app)
+    _subscribe_to_domain_events()
     _register_blueprints(app)
     _register_cli(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
-    from app.core import database  # noqa: F401  (SQLite connection settings)
     from app.accounts.services import load_session_user
+    from app.core import database  # noqa: F401  (SQLite connection settings)
     from app.core.errors import error_body, register_error_handlers
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
@@ -57,20 +58,29 @@ def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401
 
 
+def _subscribe_to_domain_events() -> None:
+    """The domains above pickups react to its events (see app.pickups.events); connecting twice is harmless."""
+    from app.labels.subscribers import subscribe as labels_subscribe
+    from app.sync.subscribers import subscribe as sync_subscribe
+
+    labels_subscribe()
+    sync_subscribe()
+
+
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.api import blp as auth_api
     from app.accounts.views import bp as accounts_views
     from app.core.health import bp as health
-    from app.dispatch.api import blp as dispatch_api
     from app.dispatch import import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
+    from app.dispatch.api import blp as dispatch_api
     from app.dispatch.blueprint import bp as dispatch_views
+    from app.dispatch.pickups_api import blp as pickups_api
     from app.driver.views import bp as driver_views
-    from app.receiving.views import bp as hub_views
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
-    from app.pickups.api import blp as pickups_api
     from app.photos.api import blp as photos_api
     from app.portal.views import bp as portal_views
+    from app.receiving.views import bp as hub_views
     from app.sync.api import blp as sync_api
     from app.sync.views import bp as sync_views
 

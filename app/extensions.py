@@ -1,6 +1,8 @@
 """Extensions created without an app; ``create_app`` binds them."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,6 +29,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # What ``db.Model`` is, spelled so a type checker can follow it (Flask-SQLAlchemy builds it at run time).
+    class Model(Base):
+        __abstract__ = True
+else:
+    Model = db.Model
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

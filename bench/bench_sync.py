@@ -76,8 +76,8 @@ def _route(app: Flask, hub_id: int, driver_id: int, count: int) -> list[dict[str
     """``count`` assigned pickups with two items each, bulk-inserted; answer their ids, codes and items."""
     from app.extensions import db
     from app.labels.codes import new_label_code
+    from app.pickups.changes import take_change_numbers
     from app.pickups.models import Pickup, PickupItem, PickupStatus
-    from app.sync.sequence import take_change_numbers
 
     with app.app_context():
         start = datetime.now(timezone.utc) + timedelta(hours=2)
@@ -104,7 +104,7 @@ def _route(app: Flask, hub_id: int, driver_id: int, count: int) -> list[dict[str
         item_ids: dict[int, list[int]] = {}
         for item_id, pickup_id in db.session.execute(select(PickupItem.id, PickupItem.pickup_id).where(PickupItem.pickup_id.in_(ids))):
             item_ids.setdefault(pickup_id, []).append(item_id)
-        return [{"id": pickup_id, "code": row["label_code"], "items": sorted(item_ids[pickup_id])} for pickup_id, row in zip(ids, rows)]
+        return [{"id": pickup_id, "code": row["label_code"], "items": sorted(item_ids[pickup_id])} for pickup_id, row in zip(ids, rows, strict=True)]
 
 
 def _day_of_work(route: list[dict[str, Any]], first_id: int = 1) -> list[dict[str, Any]]:

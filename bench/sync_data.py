@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import insert, update
 
 from app.extensions import db
-from app.pickups.models import Pickup, PickupStatus
-from app.sync.models import ChangeCounter, SyncTombstone
+from app.pickups.models import ChangeCounter, Pickup, PickupStatus
+from app.sync.models import SyncTombstone
 
 STATUSES = [PickupStatus.ASSIGNED, PickupStatus.COLLECTED, PickupStatus.FAILED, PickupStatus.RECEIVED, PickupStatus.CANCELLED]
 

@@ -250,7 +250,8 @@ def pickup_payload(**overrides: Any) -> dict[str, Any]:
 def create_pickup(db, hub):  # type: ignore[no-untyped-def]
     """Create a pickup through the service, optionally assigned: ``create_pickup(driver=d)``."""
     from app.pickups.schemas import pickup_in_schema
-    from app.pickups.services import assign_pickup, create_pickup as create
+    from app.pickups.services import assign_pickup
+    from app.pickups.services import create_pickup as create
 
     def make(driver: Any = None, **overrides: Any) -> Any:
         data = pickup_in_schema.load(pickup_payload(**overrides))

@@ -6,7 +6,7 @@ from flask.cli import AppGroup
 from app.accounts.models import Role
 from app.accounts.services import create_user
 from app.core.errors import DomainError
-from app.extensions import db
+from app.core.transactions import run_in_transaction
 from app.hubs.services import find_hub_by_code
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -27,8 +27,7 @@ def create_user_command(email: str, password: str, role: str, name: str, hub_cod
             raise click.ClickException(f"No hub with code {hub_code!r}.")
         hub_id = hub.id
     try:
-        user = create_user(email=email, password=password, role=role, name=name, hub_id=hub_id)
+        user = run_in_transaction(lambda: create_user(email=email, password=password, role=role, name=name, hub_id=hub_id))
     except DomainError as error:
-        raise click.ClickException(f"{error.message} {error.fields or ''}".strip())
-    db.session.commit()
+        raise click.ClickException(f"{error.message} {error.fields or ''}".strip()) from None
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")

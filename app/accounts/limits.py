@@ -5,7 +5,8 @@ locked out, while guessing a password is slowed to a crawl.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
@@ -16,7 +17,7 @@ from app.extensions import limiter
 
 def _login_email() -> str:
     payload = request.get_json(silent=True) if request.is_json else request.form
-    email = payload.get("email") if isinstance(payload, dict) or hasattr(payload, "get") else None
+    email = payload.get("email") if payload is not None and hasattr(payload, "get") else None
     return "login-account:" + normalise_email(str(email or ""))
 
 

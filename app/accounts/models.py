@@ -9,7 +9,7 @@ from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.hubs.models import Hub
@@ -39,7 +39,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

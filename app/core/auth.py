@@ -1,8 +1,9 @@
 """Role checks for views and API functions."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from flask_login import current_user
 

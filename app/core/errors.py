@@ -6,6 +6,7 @@ People in a browser get a page. A 5xx is always a bug.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template
@@ -52,16 +53,35 @@ class InvalidInput(DomainError):
     code = "validation_error"
 
 
+class PageAfterRollback(Exception):
+    """A failed action's own page (a form with its errors), drawn once the request's changes are rolled back.
+
+    Views raise it instead of rolling back themselves: the page is rendered from
+    the database as it was before the action, never from half-applied changes.
+    """
+
+    def __init__(self, status: int, render: Callable[[], str]):
+        super().__init__(f"page after rollback ({status})")
+        self.status = status
+        self.render = render
+
+
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _answer(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> tuple[Response | str, int]:
-    # Whatever the request half-wrote is thrown away before we answer.
-    db.session.rollback()
+def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> tuple[Response | str, int]:
+    """The answer to a failed request: JSON for API clients, a page for people."""
     if wants_json():
+        db.session.rollback()
         return jsonify(error_body(code, message, fields)), status
-    return render_template("error.html", status=status, code=code, message=message, fields=fields or {}), status
+    return error_page("error.html", status, code=code, message=message, fields=fields or {})
+
+
+def error_page(template: str, status: int, **context: Any) -> tuple[str, int]:
+    """A page for a failed request, drawn after its changes are rolled back (never from half-applied ones)."""
+    db.session.rollback()
+    return render_template(template, status=status, **context), status
 
 
 _HTTP_CODES = {
@@ -102,15 +122,20 @@ def _validation_fields(messages: Any) -> dict[str, Any]:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):  # type: ignore[no-untyped-def]
-        return _answer(error.status, error.code, error.message, error.fields)
+        return error_response(error.status, error.code, error.message, error.fields)
+
+    @app.errorhandler(PageAfterRollback)
+    def handle_page_after_rollback(error: PageAfterRollback):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        return error.render(), error.status
 
     @app.errorhandler(ValidationError)
     def handle_validation_error(error: ValidationError):  # type: ignore[no-untyped-def]
-        return _answer(422, "validation_error", "Some fields are not valid.", _validation_fields(error.messages))
+        return error_response(422, "validation_error", "Some fields are not valid.", _validation_fields(error.messages))
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
-        return _answer(
+        return error_response(
             400,
             "csrf_failed",
             f"The form expired or was not sent from Backhaul ({error.description}). Reload the page and try again.",
@@ -120,15 +145,15 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         status = error.code or 500
         if status >= 500:
-            return _answer(status, "server_error", "Something went wrong on our side.")
+            return error_response(status, "server_error", "Something went wrong on our side.")
         if isinstance(error, UnprocessableEntity) and getattr(error, "data", None):
             # webargs/flask-smorest put the marshmallow messages here.
-            messages = error.data.get("messages", {})  # type: ignore[union-attr]
-            return _answer(422, "validation_error", "Some fields are not valid.", _validation_fields(messages))
+            messages = error.data.get("messages", {})  # type: ignore[attr-defined]  # webargs sets it
+            return error_response(422, "validation_error", "Some fields are not valid.", _validation_fields(messages))
         message = _HTTP_MESSAGES.get(status) or error.description or error.name
         if status == 400 and error.description and "JSON" in error.description:
             message = "The request body is not valid JSON."
-        response = _answer(status, _HTTP_CODES.get(status, "error"), message)
+        response = error_response(status, _HTTP_CODES.get(status, "error"), message)
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             body, code = response
             if isinstance(body, Response):
@@ -138,4 +163,4 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error")
-        return _answer(500, "server_error", "Something went wrong on our side. It has been logged.")
+        return error_response(500, "server_error", "Something went wrong on our side. It has been logged.")

@@ -3,8 +3,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from app.core.transactions import run_in_transaction
 from app.demo.data import DemoLogins, database_is_empty, existing_demo_logins, load_demo_data
-from app.extensions import db
 
 
 @click.command("demo-data")
@@ -18,8 +18,7 @@ def demo_data_command(drivers: int, pickups: int, if_empty: bool) -> None:
         click.echo("Database already has data; demo data not loaded.")
         _echo_demo_logins()
         return
-    logins = load_demo_data(drivers=drivers, pickups=pickups)
-    db.session.commit()
+    logins = run_in_transaction(lambda: load_demo_data(drivers=drivers, pickups=pickups))
     click.echo(f"Demo data loaded: {pickups} pickups, {drivers} drivers.")
     _print_logins(logins)
 

@@ -107,7 +107,7 @@ def read_board_filter(args: Mapping[str, Any], *, viewer: User, hubs: Sequence[H
     )
 
 
-def board_query(viewer: User, board: BoardFilter) -> Select[tuple[Pickup]]:
+def board_query(viewer: User, board: BoardFilter) -> Select[Pickup]:
     """The pickups the board shows, in route order."""
     return pickups_query(
         viewer,
@@ -123,5 +123,6 @@ def board_query(viewer: User, board: BoardFilter) -> Select[tuple[Pickup]]:
 def count_by_status(viewer: User, board: BoardFilter) -> dict[PickupStatus, int]:
     """How many pickups each status has under the board's other filters (the status filter left out)."""
     every_status = board_query(viewer, replace(board, statuses=())).order_by(None).subquery()
-    counts = dict(db.session.execute(select(every_status.c.status, func.count()).group_by(every_status.c.status)).all())
+    rows = db.session.execute(select(every_status.c.status, func.count()).group_by(every_status.c.status)).all()
+    counts: dict[PickupStatus, int] = {status: count for status, count in rows}
     return {status: counts.get(status, 0) for status in PickupStatus}

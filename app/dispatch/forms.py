@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError
 
 from app.hubs.models import Hub
+from app.pickups.fields import GROUPS, flat_name, flat_values, nested
 from app.pickups.models import Pickup
 
 BLANK_ITEM_ROWS = 3
@@ -26,14 +27,10 @@ PICKUP_FIELDS = (
     "reference", "customer_name", "phone", "email", "line1", "line2", "city", "postcode", "country",
     "lat", "lon", "day", "start_time", "end_time", "notes", "hub_id", "driver_id", "scan_required", "version",
 )
-# Where the schemas' nested messages belong on the form.
-_FIELD_FOR = {
-    ("customer", "name"): "customer_name", ("customer", "phone"): "phone", ("customer", "email"): "email",
-    ("address", "line1"): "line1", ("address", "line2"): "line2", ("address", "city"): "city",
-    ("address", "postcode"): "postcode", ("address", "country"): "country",
-    ("address", "lat"): "lat", ("address", "lon"): "lon",
-    ("window", "start"): "start_time", ("window", "end"): "end_time", ("window", "_schema"): "end_time",
-}
+# The form asks for the window as a day and two times, not two instants.
+_FORM_NAME = {"window_start": "start_time", "window_end": "end_time"}
+# Fields the form shows as they are (the rest: the window, hub, driver, version).
+_PLAIN_FIELDS = ("reference", "customer_name", "phone", "email", "line1", "line2", "city", "postcode", "country", "notes")
 _ITEM_NAME = re.compile(r"^items-(\d{1,3})-(id|sku|description|quantity|reason|remove)$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
 
@@ -59,7 +56,7 @@ class PickupForm:
 
     @classmethod
     def blank(cls, *, hub: Hub | None, day: date) -> PickupForm:
-        values = {name: "" for name in PICKUP_FIELDS}
+        values = dict.fromkeys(PICKUP_FIELDS, "")
         values.update(day=day.isoformat(), start_time="09:00", end_time="11:00", hub_id=str(hub.id) if hub else "")
         values["country"] = hub.country if hub and hub.country else ""
         return cls(values=values).padded()
@@ -68,16 +65,14 @@ class PickupForm:
     def from_pickup(cls, pickup: Pickup) -> PickupForm:
         tz = ZoneInfo(pickup.hub.timezone)
         start, end = pickup.window_start.astimezone(tz), pickup.window_end.astimezone(tz)
-        values = {
-            "reference": pickup.reference, "customer_name": pickup.customer_name,
-            "phone": pickup.customer_phone or "", "email": pickup.customer_email or "",
-            "line1": pickup.address_line1, "line2": pickup.address_line2 or "", "city": pickup.city,
-            "postcode": pickup.postcode, "country": pickup.country,
-            "lat": _number(pickup.lat), "lon": _number(pickup.lon),
-            "day": start.date().isoformat(), "start_time": start.strftime("%H:%M"), "end_time": end.strftime("%H:%M"),
-            "notes": pickup.notes or "", "hub_id": str(pickup.hub_id), "driver_id": str(pickup.driver_id or ""),
-            "scan_required": "1" if pickup.scan_required else "", "version": str(pickup.version),
-        }
+        current = flat_values(pickup)
+        values = {name: current[name] or "" for name in _PLAIN_FIELDS}
+        values.update(
+            lat=_number(pickup.lat), lon=_number(pickup.lon),
+            day=start.date().isoformat(), start_time=start.strftime("%H:%M"), end_time=end.strftime("%H:%M"),
+            hub_id=str(pickup.hub_id), driver_id=str(pickup.driver_id or ""),
+            scan_required="1" if pickup.scan_required else "", version=str(pickup.version),
+        )
         items = [
             {"id": str(item.id), "sku": item.sku, "description": item.description, "quantity": str(item.quantity), "reason": item.reason or ""}
             for item in pickup.items
@@ -100,8 +95,8 @@ class PickupForm:
 
     def padded(self) -> PickupForm:
         """The form with a few blank item rows at the end, so items can be added without JavaScript."""
-        blank = {name: "" for name in ITEM_FIELDS}
-        self.items = [row for row in self.items] + [dict(blank) for _ in range(BLANK_ITEM_ROWS)]
+        blank = dict.fromkeys(ITEM_FIELDS, "")
+        self.items = list(self.items) + [dict(blank) for _ in range(BLANK_ITEM_ROWS)]
         return self
 
     # --- reading ------------------------------------------------------------------------
@@ -135,13 +130,11 @@ class PickupForm:
             data["version"] = int(v["version"])
         if not goods:
             return data
+        flat: dict[str, Any] = {name: v[name] for name in _PLAIN_FIELDS}
+        # A decimal comma is how half of Europe types 52,3752.
+        flat.update(lat=v["lat"].replace(",", ".") or None, lon=v["lon"].replace(",", ".") or None)
+        data.update(nested(flat))
         data.update(
-            reference=v["reference"],
-            customer={"name": v["customer_name"], "phone": v["phone"] or None, "email": v["email"] or None},
-            address={
-                "line1": v["line1"], "line2": v["line2"] or None, "city": v["city"], "postcode": v["postcode"],
-                "country": v["country"], "lat": v["lat"].replace(",", ".") or None, "lon": v["lon"].replace(",", ".") or None,
-            },
             items=[
                 {"id": row["id"] or None, "sku": row["sku"], "description": row["description"], "quantity": row["quantity"].strip(), "reason": row["reason"]}
                 for row in self.items
@@ -187,9 +180,10 @@ class PickupForm:
                         continue
                     for name, texts in item_problems.items():
                         self._add(f"items-{index}-{name}" if name in ITEM_FIELDS else "items", texts)
-            elif isinstance(problems, Mapping) and key in ("customer", "address", "window"):
+            elif isinstance(problems, Mapping) and key in GROUPS:
                 for sub, texts in problems.items():
-                    self._add(_FIELD_FOR.get((key, sub), "_form"), texts)
+                    name = flat_name((key, sub))
+                    self._add(_FORM_NAME.get(name or "", name) or "_form", texts)
             else:
                 self._add(key if key in PICKUP_FIELDS or key == "items" else "_form", problems)
         return self

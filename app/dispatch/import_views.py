@@ -7,10 +7,10 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from app.core.errors import DomainError, InvalidInput, PageAfterRollback
 from app.core.spreadsheets import csv_response
-from app.dispatch.blueprint import bp
-from app.core.errors import DomainError, InvalidInput
 from app.dispatch import imports
+from app.dispatch.blueprint import bp
 from app.dispatch.models import CsvImport
 from app.extensions import db, wants_json
 from app.hubs.models import Hub
@@ -33,6 +33,10 @@ def _upload_page(*, error: DomainError | None = None, hub_id: int | None = None,
     ), status
 
 
+def _upload_failed(error: DomainError, hub_id: int | None) -> PageAfterRollback:
+    return PageAfterRollback(error.status, lambda: _upload_page(error=error, hub_id=hub_id)[0])
+
+
 @bp.route("/import", methods=["GET", "POST"])
 def import_upload():  # type: ignore[no-untyped-def]
     """Upload a CSV file; it is kept server-side and its preview shown next."""
@@ -48,8 +52,7 @@ def import_upload():  # type: ignore[no-untyped-def]
     except DomainError as error:
         if wants_json():
             raise  # the JSON error shape, for the upload script
-        db.session.rollback()
-        return _upload_page(error=error, hub_id=hub_id, status=error.status)
+        raise _upload_failed(error, hub_id) from error
     preview_url = url_for(".import_preview", import_id=csv_import.id)
     if wants_json():
         return jsonify(preview_url=preview_url, rows=csv_import.row_count), 201
@@ -81,6 +84,11 @@ def import_preview(import_id: int):  # type: ignore[no-untyped-def]
     return _preview_page(csv_import, preview, 200 if preview.ok else 422)
 
 
+def _fresh_preview_page(import_id: int) -> str:
+    csv_import = imports.get_import(import_id, viewer=current_user)
+    return _preview_page(csv_import, imports.preview_import(csv_import))[0]
+
+
 @bp.post("/import/<int:import_id>/commit")
 def import_commit(import_id: int):  # type: ignore[no-untyped-def]
     """Create every pickup of the upload, or none."""
@@ -88,18 +96,14 @@ def import_commit(import_id: int):  # type: ignore[no-untyped-def]
         result = imports.commit_import(import_id, actor=current_user)
         db.session.flush()
     except imports.AlreadyImported as error:
-        db.session.rollback()
+        # Nothing was claimed, so nothing is changed: the preview says it was imported.
         flash(error.message, "warning")
         return redirect(url_for(".import_preview", import_id=import_id), 303)
     except InvalidInput as error:
-        db.session.rollback()
-        csv_import = imports.get_import(import_id, viewer=current_user)
-        return _preview_page(csv_import, imports.preview_import(csv_import), error.status)
-    except IntegrityError:
+        raise PageAfterRollback(error.status, lambda: _fresh_preview_page(import_id)) from error
+    except IntegrityError as error:
         # Someone created one of these references between the preview and now.
-        db.session.rollback()
-        csv_import = imports.get_import(import_id, viewer=current_user)
-        return _preview_page(csv_import, imports.preview_import(csv_import), 409)
+        raise PageAfterRollback(409, lambda: _fresh_preview_page(import_id)) from error
     days = sorted({p.window_start.astimezone(ZoneInfo(p.hub.timezone)).date() for p in result.pickups})
     flash(
         f"Imported {len(result.pickups)} pickups with {result.item_count} items from {result.csv_import.filename}"

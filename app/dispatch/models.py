@@ -8,14 +8,14 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.accounts.models import User
     from app.hubs.models import Hub
 
 
-class CsvImport(db.Model):
+class CsvImport(Model):
     """An uploaded CSV file, kept server-side between its preview and its commit.
 
     The commit reads the text stored here, never a second upload, so what is

@@ -6,9 +6,9 @@ from datetime import date
 from flask import abort, render_template, request
 from flask_login import current_user
 
+from app.core.errors import InvalidInput
 from app.core.spreadsheets import csv_response, write_csv
 from app.dispatch.blueprint import bp
-from app.core.errors import InvalidInput
 from app.dispatch.board import timezone_for, today_in
 from app.dispatch.reports import build_report, default_range
 from app.hubs.services import list_hubs

@@ -78,11 +78,12 @@ def build_report(*, start: date, end: date, tz_name: str, hub_id: int | None = N
     _, last = day_bounds(end, tz_name)
     report = Report(start=start, end=end, hub_id=hub_id)
 
-    def in_range(query: Select[Any]) -> Select[Any]:
+    def in_range(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
         query = query.where(Pickup.window_start >= first, Pickup.window_start < last)
         return query.where(Pickup.hub_id == hub_id) if hub_id is not None else query
 
-    statuses = dict(db.session.execute(in_range(select(Pickup.status, func.count()).group_by(Pickup.status))).all())
+    status_rows = db.session.execute(in_range(select(Pickup.status, func.count()).group_by(Pickup.status))).all()
+    statuses: dict[PickupStatus, int] = {status: count for status, count in status_rows}
     report.by_status = {status: statuses.get(status, 0) for status in PickupStatus}
 
     grades = db.session.execute(
@@ -93,16 +94,15 @@ def build_report(*, start: date, end: date, tz_name: str, hub_id: int | None = N
             .group_by(PickupItem.grade)
         )
     ).all()
-    collected = dict(grades)
+    collected: dict[Grade | None, int] = {grade: count for grade, count in grades}
     report.by_grade = {grade: int(collected.get(grade, 0)) for grade in Grade}
     if collected.get(None):
         report.by_grade[None] = int(collected[None])
 
-    failures = dict(
-        db.session.execute(
-            in_range(select(Pickup.failure_reason, func.count()).where(Pickup.status == PickupStatus.FAILED).group_by(Pickup.failure_reason))
-        ).all()
-    )
+    failure_rows = db.session.execute(
+        in_range(select(Pickup.failure_reason, func.count()).where(Pickup.status == PickupStatus.FAILED).group_by(Pickup.failure_reason))
+    ).all()
+    failures: dict[FailureReason | None, int] = {reason: count for reason, count in failure_rows}
     report.failures = {reason: failures.get(reason, 0) for reason in FailureReason}
     if failures.get(None):
         report.failures[None] = failures[None]

@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 
 from app.accounts.models import Role, User
 from app.accounts.services import list_users
-from app.core.errors import DomainError, InvalidInput, NotFound
+from app.core.errors import DomainError, InvalidInput, NotFound, PageAfterRollback
 from app.core.pagination import paginate
 from app.core.spreadsheets import csv_response
 from app.dispatch.blueprint import bp
@@ -44,9 +44,8 @@ def _back(default: str) -> str:
     return default
 
 
-def _action_failed(error: DomainError, back: str) -> tuple[str, int]:
-    db.session.rollback()
-    return render_template("dispatch/action_failed.html", error=error, back=back), error.status
+def _action_failed(error: DomainError, back: str) -> PageAfterRollback:
+    return PageAfterRollback(error.status, lambda: render_template("dispatch/action_failed.html", error=error, back=back))
 
 
 def _drivers() -> list[Any]:
@@ -139,9 +138,9 @@ def new_pickup():  # type: ignore[no-untyped-def]
     except FormInvalid:
         return _form_page(form.padded(), pickup=None, status=422)
     except DomainError as error:
-        db.session.rollback()
         form.message = error.message
-        return _form_page(form.add_errors(error.fields).padded(), pickup=None, status=error.status)
+        form.add_errors(error.fields).padded()
+        raise PageAfterRollback(error.status, lambda: _form_page(form, pickup=None)[0]) from error
     flash(f"Pickup {pickup.reference} created.")
     return redirect(url_for(".pickup_detail", pickup_id=pickup.id), 303)
 
@@ -164,22 +163,25 @@ def edit_pickup(pickup_id: int):  # type: ignore[no-untyped-def]
         services.update_pickup(pickup, data, actor=current_user)
     except FormInvalid:
         return _form_page(form.padded(), pickup=pickup, status=422)
-    except services.StaleVersion:
-        db.session.rollback()
-        current = services.get_pickup(pickup_id, viewer=current_user)
+    except services.StaleVersion as error:
         form.message = (
             "Someone else changed this pickup while you were editing it, so your changes were NOT saved. "
             "Your version is below; open the pickup in another tab to see theirs. Press Save again only if yours "
             "should replace it."
         )
-        form.values["version"] = str(current.version)  # a second Save is a deliberate overwrite
-        return _form_page(form.padded(), pickup=current, status=409)
+        raise PageAfterRollback(409, lambda: _stale_form_page(form, pickup_id)) from error
     except DomainError as error:
-        db.session.rollback()
         form.message = error.message
-        return _form_page(form.add_errors(error.fields).padded(), pickup=pickup, status=error.status)
+        form.add_errors(error.fields).padded()
+        raise PageAfterRollback(error.status, lambda: _form_page(form, pickup=services.get_pickup(pickup_id, viewer=current_user))[0]) from error
     flash(f"Pickup {pickup.reference} saved.")
     return redirect(url_for(".pickup_detail", pickup_id=pickup.id), 303)
+
+
+def _stale_form_page(form: PickupForm, pickup_id: int) -> str:
+    current = services.get_pickup(pickup_id, viewer=current_user)
+    form.values["version"] = str(current.version)  # a second Save is a deliberate overwrite
+    return _form_page(form.padded(), pickup=current)[0]
 
 
 @bp.route("/pickups/<int:pickup_id>/cancel", methods=["GET", "POST"])
@@ -196,12 +198,15 @@ def cancel_pickup(pickup_id: int):  # type: ignore[no-untyped-def]
             "dispatch/cancel.html", pickup=pickup, reason=reason, errors=error.messages, message=None, next=_back("")
         ), 422
     except DomainError as error:
-        db.session.rollback()
-        pickup = services.get_pickup(pickup_id, viewer=current_user)
         errors = {"reason": error.fields["reason"]} if "reason" in error.fields else {}
-        return render_template(
-            "dispatch/cancel.html", pickup=pickup, reason=reason, errors=errors, message=error.message, next=_back("")
-        ), error.status
+        back, message = _back(""), error.message
+        raise PageAfterRollback(
+            error.status,
+            lambda: render_template(
+                "dispatch/cancel.html", pickup=services.get_pickup(pickup_id, viewer=current_user), reason=reason,
+                errors=errors, message=message, next=back,
+            ),
+        ) from error
     flash(f"Pickup {pickup.reference} cancelled.")
     return redirect(_back(url_for(".pickup_detail", pickup_id=pickup.id)), 303)
 
@@ -225,7 +230,7 @@ def assign_pickup(pickup_id: int):  # type: ignore[no-untyped-def]
             services.assign_pickup(pickup, services.get_driver(int(driver_id)), actor=current_user)
             flash(f"Pickup {pickup.reference} assigned to {pickup.driver.name if pickup.driver else ''}.")
     except DomainError as error:
-        return _action_failed(error, back)
+        raise _action_failed(error, back) from error
     return redirect(back, 303)
 
 
@@ -280,7 +285,7 @@ def move_on_route(driver_id: int):  # type: ignore[no-untyped-def]
             ids[index], ids[other] = ids[other], ids[index]
             services.order_route(driver, ids, actor=current_user)
     except DomainError as error:
-        return _action_failed(error, back)
+        raise _action_failed(error, back) from error
     return redirect(back + f"#stop-{pickup_id}", 303)
 
 
@@ -294,7 +299,7 @@ def order_route(driver_id: int):  # type: ignore[no-untyped-def]
         text = request.form.get("pickup_ids", "")
         wanted = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        return _action_failed(InvalidInput("The new order could not be read.", fields={"pickup_ids": ["Use pickup ids."]}), back)
+        raise _action_failed(InvalidInput("The new order could not be read.", fields={"pickup_ids": ["Use pickup ids."]}), back) from None
     try:
         if sorted(wanted) != sorted(current):
             raise services.StaleVersion(
@@ -302,6 +307,6 @@ def order_route(driver_id: int):  # type: ignore[no-untyped-def]
             )
         services.order_route(driver, wanted, actor=current_user)
     except DomainError as error:
-        return _action_failed(error, back)
+        raise _action_failed(error, back) from error
     flash(f"{driver.name}'s route saved.")
     return redirect(back, 303)

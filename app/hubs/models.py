@@ -5,10 +5,10 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import TimestampMixin
-from app.extensions import db
+from app.extensions import Model
 
 
-class Hub(TimestampMixin, db.Model):
+class Hub(TimestampMixin, Model):
     """A depot that returned goods travel back to."""
 
     __tablename__ = "hubs"

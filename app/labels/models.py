@@ -7,11 +7,11 @@ from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.core.models import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.pickups.models import Pickup
 
 
-class CustomerToken(db.Model):
+class CustomerToken(Model):
     """The secret in a customer's link (``/r/<token>``).
 
     A pickup has at most one active token (``revoked_at`` empty); reissuing

@@ -17,7 +17,7 @@ import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Union
+from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
 import qrcode
@@ -106,7 +106,7 @@ class QR:
         return self.module * len(self.matrix)
 
 
-Shape = Union[Box, Text, QR]
+Shape = Box | Text | QR
 
 
 @lru_cache(maxsize=128)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from app.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -28,6 +28,7 @@ from app.labels.models import CustomerToken
 from app.labels.rendering import LabelContent
 from app.pickups.models import Pickup, PickupEvent, PickupStatus
 from app.pickups.states import FINAL_STATUSES
+from app.pickups.timeline import record_event
 
 if TYPE_CHECKING:
     from app.accounts.models import User
@@ -38,6 +39,7 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 # Longer than any URL a label QR or a person could reasonably produce.
 _MAX_SCAN_LENGTH = 500
 _CHECK_PATH = re.compile(r"/l/([^/?#\s]+)")
+_CHUNK = 500  # values per IN (...) list: well under every database's parameter limit
 
 
 # --- Errors -----------------------------------------------------------------------------------------
@@ -79,12 +81,19 @@ class PickupCancelled(Conflict):
 # --- Label codes ------------------------------------------------------------------------------------
 
 
-def issue_label_code() -> str:
-    """A label code no pickup has yet."""
-    while True:
-        code = new_label_code()
-        if db.session.scalar(select(Pickup.id).where(Pickup.label_code == code)) is None:
-            return code
+def issue_label_codes(count: int) -> list[str]:
+    """``count`` label codes, distinct from each other and from every existing pickup's."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        candidates = sorted({new_label_code() for _ in range(count - len(codes))} - codes)
+        taken: set[str] = set()
+        # Pickups waiting for their codes may be pending in the session: they must not be flushed first.
+        with db.session.no_autoflush:
+            for start in range(0, len(candidates), _CHUNK):
+                chunk = candidates[start : start + _CHUNK]
+                taken.update(db.session.scalars(select(Pickup.label_code).where(Pickup.label_code.in_(chunk))))
+        codes.update(set(candidates) - taken)
+    return list(codes)
 
 
 def read_label_code(text: str) -> str:
@@ -197,11 +206,12 @@ def new_customer_token() -> str:
 
 def active_customer_token(pickup: Pickup) -> CustomerToken | None:
     """The pickup's current (not revoked) token, if it has one."""
-    return next((token for token in pickup.customer_tokens if token.active), None)
+    tokens: list[CustomerToken] = pickup.customer_tokens  # type: ignore[attr-defined]  # the backref CustomerToken adds
+    return next((token for token in tokens if token.active), None)
 
 
 def issue_customer_token(pickup: Pickup) -> CustomerToken:
-    """Give a pickup that has no active link a new one (called when the pickup is created)."""
+    """Give a pickup that has no active link a new one."""
     if active_customer_token(pickup) is not None:
         raise Conflict("This pickup already has a customer link; reissue it to replace it.", code="link_exists")
     token = CustomerToken(pickup=pickup, token=new_customer_token(), created_at=utcnow())
@@ -209,20 +219,16 @@ def issue_customer_token(pickup: Pickup) -> CustomerToken:
     return token
 
 
-def issue_customer_tokens(pickup_ids: Sequence[int]) -> None:
-    """Give freshly created pickups their first link in one statement (CSV import)."""
-    if pickup_ids:
-        now = utcnow()
-        db.session.execute(
-            insert(CustomerToken.__table__),
-            [{"pickup_id": pickup_id, "token": new_customer_token(), "created_at": now} for pickup_id in pickup_ids],
-        )
+def label_new_pickups(pickups: Sequence[Pickup]) -> None:
+    """Give pickups being created their label code and their customer's first link."""
+    now = utcnow()
+    for pickup, code in zip(pickups, issue_label_codes(len(pickups)), strict=True):
+        pickup.label_code = code
+        db.session.add(CustomerToken(pickup=pickup, token=new_customer_token(), created_at=now))
 
 
 def revoke_customer_token(pickup: Pickup, *, actor: User | None) -> CustomerToken | None:
     """Stop the pickup's current link from working; return the revoked token (None if there was none)."""
-    from app.pickups.services import record_event  # pickups.services imports this module
-
     token = active_customer_token(pickup)
     if token is None:
         return None
@@ -235,8 +241,6 @@ def revoke_customer_token(pickup: Pickup, *, actor: User | None) -> CustomerToke
 
 def reissue_customer_token(pickup: Pickup, *, actor: User | None) -> CustomerToken:
     """Revoke the pickup's current link (if any) and give it a new one."""
-    from app.pickups.services import record_event
-
     revoke_customer_token(pickup, actor=actor)
     token = issue_customer_token(pickup)
     record_event(pickup, "customer_link_issued", actor=actor, message="A new customer link was issued.")
@@ -294,7 +298,8 @@ def resolve_customer_token(token: str, *, now: datetime | None = None) -> Pickup
     pickup_load = joinedload(CustomerToken.pickup)
     # One query for token, pickup and hub; the token list is not needed here.
     row = db.session.scalar(
-        query.options(pickup_load.joinedload(Pickup.hub), pickup_load.lazyload(Pickup.customer_tokens))  # type: ignore[attr-defined]
+        # customer_tokens is the backref CustomerToken adds to Pickup, which a type checker cannot see.
+        query.options(pickup_load.joinedload(Pickup.hub), pickup_load.lazyload(Pickup.customer_tokens))  # type: ignore[attr-defined,arg-type]
     )
     if row is None:
         raise UnknownLink("This link does not work.")

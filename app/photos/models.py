@@ -6,10 +6,10 @@ from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 
-class Photo(db.Model):
+class Photo(Model):
     """A stored photo: the normalised JPEG, its thumbnail, and the hash of what the phone sent.
 
     The id is the phone's UUID, so an upload can be retried and recognised.
@@ -32,7 +32,7 @@ class Photo(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PhotoLink(db.Model):
+class PhotoLink(Model):
     """A driver's action refers to a photo by id; the photo may arrive before or after it.
 
     No foreign key to ``photos``: the link is written when the mutation is, and

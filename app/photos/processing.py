@@ -112,10 +112,10 @@ def normalise_photo(
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRejected(413, "too_many_pixels", "The photo has far too many pixels to be a photo.")
+        raise PhotoRejected(413, "too_many_pixels", "The photo has far too many pixels to be a photo.") from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError, MemoryError) as error:
         # Truncated, corrupt or hostile files all end here: Pillow says what it could not read.
-        raise PhotoRejected(422, "invalid_image", f"The photo could not be read ({type(error).__name__}). Take it again.")
+        raise PhotoRejected(422, "invalid_image", f"The photo could not be read ({type(error).__name__}). Take it again.") from error
 
     thumb = picture.copy()
     thumb.thumbnail((thumb_edge, thumb_edge), Image.Resampling.LANCZOS, reducing_gap=2.0)

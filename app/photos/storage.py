@@ -89,7 +89,7 @@ def remove_stray_files(kept: Callable[[list[str]], set[str]], older_than_seconds
         chunk = candidates[start : start + 500]
         names = [path.relative_to(root).as_posix() for path in chunk]
         known = kept(names)
-        for path, name in zip(chunk, names):
+        for path, name in zip(chunk, names, strict=True):
             if name not in known:
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin, UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.accounts.models import User
@@ -72,7 +72,7 @@ class Window:
     end: datetime
 
 
-class Pickup(TimestampMixin, db.Model):
+class Pickup(TimestampMixin, Model):
     """A scheduled collection of returned goods at one address."""
 
     __tablename__ = "pickups"
@@ -157,7 +157,7 @@ class Pickup(TimestampMixin, db.Model):
         return f"<Pickup {self.id} {self.reference} {self.status.value}>"
 
 
-class PickupItem(db.Model):
+class PickupItem(Model):
     """One line of a pickup: what the customer returns, and what the driver found."""
 
     __tablename__ = "pickup_items"
@@ -177,7 +177,7 @@ class PickupItem(db.Model):
     pickup: Mapped[Pickup] = relationship(back_populates="items")
 
 
-class PickupEvent(db.Model):
+class PickupEvent(Model):
     """Append-only trail of what happened to a pickup, by whom, when and where.
 
     Every status change writes one; so does every driver action received by sync,
@@ -208,3 +208,23 @@ class PickupEvent(db.Model):
 
     pickup: Mapped[Pickup] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class ChangeCounter(Model):
+    """One row holding the last number of the change sequence behind delta pulls (app.pickups.changes).
+
+    Taking a number updates this row, which holds its lock until commit; so
+    numbers are handed out in commit order and a delta pull can never skip a
+    change committed late by a slower transaction.
+    """
+
+    __tablename__ = "change_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+@event.listens_for(ChangeCounter.__table__, "after_create")
+def _seed_counter(table, connection, **kw):  # type: ignore[no-untyped-def]
+    # The migration seeds the row too; create_all (tests) needs it as well.
+    connection.execute(insert(table).values(id=1, value=0))

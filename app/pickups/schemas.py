@@ -5,7 +5,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from app.core.pagination import PageArgs, page_schema
+from app.core.pagination import PageArgs
 from app.pickups.models import Grade, PickupStatus
 
 _NO_CONTROL = validate.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$", error="Contains control characters.")
@@ -153,7 +153,7 @@ class WindowOutSchema(Schema):
 
 
 class PickupOutSchema(Schema):
-    """A pickup as staff and its driver see it."""
+    """A pickup's own facts, as staff and its driver see them (the staff API adds the customer's link: dispatch.schemas)."""
 
     id = fields.Integer()
     reference = fields.String()
@@ -169,18 +169,12 @@ class PickupOutSchema(Schema):
     scan_required = fields.Boolean()
     version = fields.Integer()
     label_code = fields.String()
-    customer_url = fields.Method("get_customer_url", allow_none=True)
     cancel_reason = fields.String(allow_none=True)
     failure_reason = fields.Function(lambda p: p.failure_reason.value if p.failure_reason else None, allow_none=True)
     failure_notes = fields.String(allow_none=True)
     items = fields.List(fields.Nested(ItemOutSchema))
     created_at = fields.AwareDateTime(format="iso")
     updated_at = fields.AwareDateTime(format="iso")
-
-    def get_customer_url(self, pickup: Any) -> str | None:
-        from app.labels.services import customer_url
-
-        return customer_url(pickup)
 
 
 class EventOutSchema(Schema):
@@ -202,19 +196,15 @@ class EventOutSchema(Schema):
     data = fields.Dict()
 
 
-class PickupDetailSchema(PickupOutSchema):
-    events = fields.List(fields.Nested(EventOutSchema))
-
-
 class StatusList(fields.String):
     """``assigned,failed`` → [PickupStatus.ASSIGNED, PickupStatus.FAILED]."""
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[PickupStatus]:
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[PickupStatus]:  # type: ignore[override]
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             return [PickupStatus(part.strip()) for part in text.split(",") if part.strip()]
         except ValueError:
-            raise ValidationError(f"Use one or more of: {', '.join(s.value for s in PickupStatus)}.")
+            raise ValidationError(f"Use one or more of: {', '.join(s.value for s in PickupStatus)}.") from None
 
 
 class PickupQuerySchema(PageArgs):
@@ -238,9 +228,5 @@ class RouteOrderSchema(Schema):
     pickup_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(max=500))
 
 
-PickupPageSchema = page_schema(PickupOutSchema)
-
 pickup_in_schema = PickupInSchema()
 pickup_patch_schema = PickupPatchSchema()
-pickup_out_schema = PickupOutSchema()
-pickup_detail_schema = PickupDetailSchema()

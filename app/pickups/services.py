@@ -1,179 +1,213 @@
-"""Pickups: creating, editing, assigning, ordering and cancelling; the audit trail.
+"""Pickups: the only writer of pickup facts (the office's side; the driver's is in ``collection``).
 
-Every change a driver could see goes through ``touch_pickup`` (new version and
-change number) and every status change through ``change_status`` (state
-machine check and an event).
+Every change to a pickup — its fields, items, status, driver, route position
+and timeline — goes through these functions, whoever asks for it: the console,
+the API, the CSV import, the customer's page, the hub, the driver app's sync.
+Each change gets a new version and change number (``changes.touch``), a
+timeline entry (``timeline.record_event``) and, once, a domain event
+(``events.announce``) that the domains above subscribe to.
+
+Rules check before they change anything, so a refusal leaves nothing half-done.
+Nothing here commits: the request, command or job that called does.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import Role, User
 from app.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.hubs.models import Hub
-from app.labels.services import issue_customer_token, issue_label_code
-from app.pickups.models import Pickup, PickupEvent, PickupItem, PickupStatus
+from app.pickups import events
+from app.pickups.changes import numbered_together, touch
+from app.pickups.fields import changed_fields, pickup_columns
+from app.pickups.models import Pickup, PickupItem, PickupStatus
 from app.pickups.states import FINAL_STATUSES, OPEN_STATUSES, check_transition
-from app.sync.scope import record_scope_exit
-from app.sync.sequence import take_change_numbers
+from app.pickups.timeline import Entry, Evidence, record_event
 
-# Fields a dispatcher edit may touch, by the nested groups of the JSON shape.
-_FLAT_FIELDS = {
-    "customer": {"name": "customer_name", "phone": "customer_phone", "email": "customer_email"},
-    "address": {
-        "line1": "address_line1",
-        "line2": "address_line2",
-        "city": "city",
-        "postcode": "postcode",
-        "country": "country",
-        "lat": "lat",
-        "lon": "lon",
-    },
-    "window": {"start": "window_start", "end": "window_end"},
-}
-_PLAIN_FIELDS = ("reference", "notes", "scan_required")
+_CHUNK = 500  # values per IN (...) list: well under every database's parameter limit
 
 
 class StaleVersion(Conflict):
     code = "stale_version"
 
 
-def touch_pickup(pickup: Pickup) -> None:
-    """Mark a change drivers could see: a new version and a new change number."""
-    pickup.version = (pickup.version or 0) + 1
-    pickup.change_seq = take_change_numbers(1)[0]
-
-
-def record_event(
-    pickup: Pickup,
-    kind: str,
-    *,
-    actor: User | None,
-    message: str = "",
-    data: dict[str, Any] | None = None,
-    from_status: PickupStatus | None = None,
-    to_status: PickupStatus | None = None,
-    **evidence: Any,
-) -> PickupEvent:
-    """Append one entry to the pickup's timeline (``evidence``: device_time, lat, lon, …)."""
-    event = PickupEvent(
-        pickup=pickup,
-        kind=kind,
-        actor_id=actor.id if actor else None,
-        message=message,
-        data=data or {},
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value if to_status else None,
-        **evidence,
-    )
-    db.session.add(event)
-    return event
+class NoHub(InvalidInput):
+    code = "no_hub"
 
 
 def change_status(
-    pickup: Pickup, target: PickupStatus, *, actor: User | None, kind: str, message: str = "", **event_fields: Any
-) -> PickupEvent:
+    pickup: Pickup,
+    target: PickupStatus,
+    *,
+    actor: User | None,
+    kind: str,
+    message: str = "",
+    data: dict[str, Any] | None = None,
+    evidence: Evidence | None = None,
+    needs_review: bool = False,
+) -> Entry:
     """Move the pickup to ``target`` if the state machine allows it, and say so in its timeline."""
     current = pickup.status
     check_transition(current, target)
     pickup.status = target
-    touch_pickup(pickup)
-    return record_event(pickup, kind, actor=actor, message=message, from_status=current, to_status=target, **event_fields)
+    touch(pickup)
+    return record_event(
+        pickup,
+        kind,
+        actor=actor,
+        message=message,
+        data=data,
+        from_status=current,
+        to_status=target,
+        evidence=evidence,
+        needs_review=needs_review,
+    )
 
 
-def _check_driver(driver: User) -> None:
-    if driver.role is not Role.DRIVER:
-        raise InvalidInput("Pickups can only be assigned to drivers.", fields={"driver_id": ["This user is not a driver."]})
-    if not driver.active:
-        raise InvalidInput("This driver's account is deactivated.", fields={"driver_id": ["Deactivated."]})
+def _actor_id(actor: User | None) -> int | None:
+    return actor.id if actor is not None else None
 
 
-def _default_hub(actor: User | None) -> Hub:
-    if actor is not None and actor.hub_id is not None:
-        hub = db.session.get(Hub, actor.hub_id)
-        if hub is not None:
-            return hub
-    hubs = list(db.session.scalars(select(Hub).order_by(Hub.id).limit(2)))
-    if len(hubs) != 1:
-        raise InvalidInput("Say which hub this pickup returns to.", fields={"hub_id": ["Required when there are several hubs."]})
-    return hubs[0]
+# --- creating ------------------------------------------------------------------------------------
 
 
-def pickup_columns(data: dict[str, Any]) -> dict[str, Any]:
-    """The model's columns for nested JSON-shaped pickup data (what is given of it)."""
-    columns = {mapping[key]: value for group, mapping in _FLAT_FIELDS.items() for key, value in (data.get(group) or {}).items()}
-    columns.update({key: data[key] for key in _PLAIN_FIELDS if key in data})
-    return columns
+@dataclass
+class NewPickup:
+    """One pickup to create: ``data`` as ``PickupInSchema`` loads it, checked and resolved."""
 
-
-def _apply_fields(pickup: Pickup, data: dict[str, Any]) -> list[str]:
-    """Copy nested JSON-shaped data onto the model's columns; return what changed."""
-    changed: list[str] = []
-    for group, mapping in _FLAT_FIELDS.items():
-        for key, value in (data.get(group) or {}).items():
-            column = mapping[key]
-            if getattr(pickup, column) != value:
-                setattr(pickup, column, value)
-                changed.append(f"{group}.{key}")
-    for key in _PLAIN_FIELDS:
-        if key in data and getattr(pickup, key) != data[key]:
-            setattr(pickup, key, data[key])
-            changed.append(key)
-    if pickup.window_end <= pickup.window_start:
-        raise InvalidInput("The pickup window must end after it starts.", fields={"window": {"end": ["Must be after the start."]}})
-    return changed
-
-
-def _check_reference_free(reference: str, pickup_id: int | None = None) -> None:
-    query = select(Pickup.id).where(Pickup.reference == reference)
-    existing = db.session.scalar(query)
-    if existing is not None and existing != pickup_id:
-        raise Conflict(
-            f"Another pickup already has reference {reference}.", fields={"reference": ["Already used by another pickup."]}
-        )
-
-
-def _items_from(data: Sequence[dict[str, Any]]) -> list[PickupItem]:
-    return [
-        PickupItem(position=index, sku=item["sku"], description=item["description"], quantity=item["quantity"], reason=item.get("reason") or "")
-        for index, item in enumerate(data)
-    ]
+    data: dict[str, Any]
+    hub: Hub
+    driver: User | None = None
+    message: str | None = None  # the timeline's first line (default: "Pickup R created.")
+    event_data: dict[str, Any] = field(default_factory=dict)
 
 
 def create_pickup(data: dict[str, Any], *, actor: User | None, source: str = "created") -> Pickup:
     """Create a pickup with its items from validated data (the API's create shape)."""
-    _check_reference_free(data["reference"])
-    hub = db.session.get(Hub, data["hub_id"]) if data.get("hub_id") else _default_hub(actor)
-    if hub is None:
-        raise InvalidInput("There is no such hub.", fields={"hub_id": ["Unknown hub."]})
-    pickup = Pickup(
-        status=PickupStatus.UNASSIGNED,
-        hub=hub,
-        label_code=issue_label_code(),
-        notes="",
-        access_notes="",
-        version=0,
-        scan_required=False,
-    )
-    pickup.window_start = data["window"]["start"]
-    pickup.window_end = data["window"]["end"]
-    _apply_fields(pickup, data)
-    pickup.items = _items_from(data["items"])
-    db.session.add(pickup)
-    issue_customer_token(pickup)
-    touch_pickup(pickup)
-    record_event(pickup, source, actor=actor, to_status=PickupStatus.UNASSIGNED, message=f"Pickup {pickup.reference} {source}.")
-    if data.get("driver_id"):
-        assign_pickup(pickup, get_driver(data["driver_id"]), actor=actor)
+    hub = _hub_for(data.get("hub_id"), actor)
+    driver = get_driver(data["driver_id"]) if data.get("driver_id") else None
+    return create_pickups([NewPickup(data, hub, driver)], actor=actor, source=source)[0]
+
+
+def create_pickups(planned: Sequence[NewPickup], *, actor: User | None, source: str = "created") -> list[Pickup]:
+    """Create checked pickups together: a few statements for any number of them.
+
+    Each gets version 1, a change number, its items, a ``source`` entry on its
+    timeline and a ``PickupCreated`` event (labels gives it its label code and
+    customer link); those with a driver are then assigned at the end of the
+    driver's route, exactly as ``assign_pickup`` would.
+    """
+    _check_references_free([plan.data["reference"] for plan in planned])
+    for plan in planned:
+        if plan.driver is not None:
+            _check_driver(plan.driver)
+    pickups: list[Pickup] = []
+    with numbered_together():
+        for plan in planned:
+            pickup = Pickup(
+                **pickup_columns(plan.data),
+                status=PickupStatus.UNASSIGNED,
+                hub=plan.hub,
+                hub_id=plan.hub.id,
+                access_notes="",
+                version=0,
+            )
+            pickup.notes = pickup.notes or ""
+            pickup.scan_required = bool(pickup.scan_required)
+            _check_window(pickup)
+            touch(pickup)
+            record_event(
+                pickup,
+                source,
+                actor=actor,
+                to_status=PickupStatus.UNASSIGNED,
+                message=plan.message or f"Pickup {pickup.reference} {source}.",
+                data=plan.event_data,
+            )
+            pickups.append(pickup)
+        db.session.add_all(pickups)
+        events.announce(events.PickupCreated(p, _actor_id(actor), source) for p in pickups)
+        db.session.flush()
+        _insert_items(pickups, [plan.data["items"] for plan in planned])
+        by_driver: dict[int, list[Pickup]] = {}
+        drivers: dict[int, User] = {}
+        for plan, pickup in zip(planned, pickups, strict=True):
+            if plan.driver is not None:
+                by_driver.setdefault(plan.driver.id, []).append(pickup)
+                drivers[plan.driver.id] = plan.driver
+        for driver_id, theirs in by_driver.items():
+            assign_pickups(theirs, drivers[driver_id], actor=actor)
     db.session.flush()
-    return pickup
+    return pickups
+
+
+def _insert_items(pickups: Sequence[Pickup], items: Sequence[Sequence[dict[str, Any]]]) -> None:
+    # Thousands of rows that nothing reads back in this request: one multi-row insert.
+    rows = [
+        {
+            "pickup_id": pickup.id,
+            "position": index,
+            "sku": item["sku"],
+            "description": item["description"],
+            "quantity": item["quantity"],
+            "reason": item.get("reason") or "",
+        }
+        for pickup, pickup_items in zip(pickups, items, strict=True)
+        for index, item in enumerate(pickup_items)
+    ]
+    if rows:
+        db.session.execute(insert(cast(Table, PickupItem.__table__)), rows)
+    for pickup in pickups:
+        db.session.expire(pickup, ["items"])
+
+
+def _check_references_free(references: Sequence[str]) -> None:
+    taken: list[str] = []
+    for start in range(0, len(references), _CHUNK):
+        chunk = references[start : start + _CHUNK]
+        taken.extend(db.session.scalars(select(Pickup.reference).where(Pickup.reference.in_(chunk))))
+    if taken:
+        raise Conflict(
+            f"Another pickup already has reference {taken[0]}.", fields={"reference": ["Already used by another pickup."]}
+        )
+
+
+def _hub_for(hub_id: int | None, actor: User | None) -> Hub:
+    if hub_id:
+        hub = db.session.get(Hub, hub_id)
+        if hub is None:
+            raise InvalidInput("There is no such hub.", fields={"hub_id": ["Unknown hub."]})
+        return hub
+    if actor is not None and actor.hub_id is not None:
+        home = db.session.get(Hub, actor.hub_id)
+        if home is not None:
+            return home
+    hubs = list(db.session.scalars(select(Hub).order_by(Hub.id).limit(2)))
+    if not hubs:
+        raise NoHub(
+            "There is no hub yet, and every pickup returns to one. An admin creates it first: "
+            "flask --app wsgi hubs create --code AMS1 --name \"Hub Amsterdam\" --timezone Europe/Amsterdam",
+            fields={"hub_id": ["No hub exists yet."]},
+        )
+    if len(hubs) > 1:
+        raise InvalidInput("Say which hub this pickup returns to.", fields={"hub_id": ["Required when there are several hubs."]})
+    return hubs[0]
+
+
+def _check_window(pickup: Pickup) -> None:
+    if pickup.window_end <= pickup.window_start:
+        raise InvalidInput("The pickup window must end after it starts.", fields={"window": {"end": ["Must be after the start."]}})
+
+
+# --- editing -------------------------------------------------------------------------------------
 
 
 def update_pickup(pickup: Pickup, data: dict[str, Any], *, actor: User) -> Pickup:
@@ -184,31 +218,44 @@ def update_pickup(pickup: Pickup, data: dict[str, Any], *, actor: User) -> Picku
             "Someone changed this pickup since you loaded it. Reload to see their change, then edit again.",
             fields={"version": [f"You had version {expected}; it is now {pickup.version}."]},
         )
-    if "reference" in data:
-        _check_reference_free(data["reference"], pickup.id)
+    if "reference" in data and data["reference"] != pickup.reference:
+        _check_references_free([data["reference"]])
     touches_goods = "items" in data or any(k in data for k in ("customer", "address", "window", "reference"))
     if touches_goods and pickup.status not in OPEN_STATUSES:
         raise Conflict(
             f"This pickup is already {pickup.status.value}; only its notes can change now.",
             code="pickup_closed",
         )
-    changed = _apply_fields(pickup, data)
+    changes = changed_fields(pickup, data)
+    start = next((value for column, value in changes.values() if column == "window_start"), pickup.window_start)
+    end = next((value for column, value in changes.values() if column == "window_end"), pickup.window_end)
+    if end <= start:
+        raise InvalidInput("The pickup window must end after it starts.", fields={"window": {"end": ["Must be after the start."]}})
     if "items" in data:
-        _replace_items(pickup, data["items"])
+        new_items = _replacement_items(pickup, data["items"])
+    new_driver = get_driver(data["driver_id"]) if data.get("driver_id") and data["driver_id"] != pickup.driver_id else None
+
+    # Every check passed: from here on, nothing refuses.
+    for column, value in changes.values():
+        setattr(pickup, column, value)
+    changed = list(changes)
+    if "items" in data:
+        pickup.items = new_items
         changed.append("items")
     if "driver_id" in data and data["driver_id"] != pickup.driver_id:
-        if data["driver_id"] is None:
+        if new_driver is None:
             unassign_pickup(pickup, actor=actor)
         else:
-            assign_pickup(pickup, get_driver(data["driver_id"]), actor=actor)
+            assign_pickup(pickup, new_driver, actor=actor)
     if changed:
-        touch_pickup(pickup)
+        touch(pickup)
         record_event(pickup, "edited", actor=actor, message="Edited: " + ", ".join(changed) + ".", data={"fields": changed})
+        events.announce([events.PickupEdited(pickup, actor.id, tuple(changed))])
     db.session.flush()
     return pickup
 
 
-def _replace_items(pickup: Pickup, items: list[dict[str, Any]]) -> None:
+def _replacement_items(pickup: Pickup, items: list[dict[str, Any]]) -> list[PickupItem]:
     # Items keep their id when their id is given, so photos and grades stay attached.
     by_id = {item.id: item for item in pickup.items}
     kept: list[PickupItem] = []
@@ -216,15 +263,45 @@ def _replace_items(pickup: Pickup, items: list[dict[str, Any]]) -> None:
         item = by_id.pop(data["id"], None) if data.get("id") else None
         if data.get("id") and item is None:
             raise InvalidInput("An item does not belong to this pickup.", fields={"items": {index: {"id": ["Unknown item."]}}})
-        item = item or PickupItem()
+        kept.append(item or PickupItem())
+    for index, (item, data) in enumerate(zip(kept, items, strict=True)):
         item.position = index
         item.sku, item.description, item.quantity = data["sku"], data["description"], data["quantity"]
         item.reason = data.get("reason") or ""
-        kept.append(item)
-    pickup.items = kept
+    return kept
+
+
+def access_notes_editable(pickup: Pickup) -> bool:
+    """Access notes help only while a driver still has to come."""
+    return pickup.status in OPEN_STATUSES
+
+
+def set_access_notes(pickup: Pickup, notes: str) -> Pickup:
+    """Save the customer's access notes (gate code, floor) so the driver sees them at the next sync."""
+    if not access_notes_editable(pickup):
+        raise Conflict("This pickup is finished, so its access notes can no longer change.", code="pickup_closed")
+    notes = notes.strip()
+    if notes == (pickup.access_notes or ""):
+        return pickup
+    pickup.access_notes = notes
+    touch(pickup)
+    record_event(pickup, "access_notes_updated", actor=None, message="The customer updated the access notes.")
+    events.announce([events.AccessNotesChanged(pickup, None)])
+    return pickup
+
+
+# --- drivers and routes --------------------------------------------------------------------------
+
+
+def _check_driver(driver: User) -> None:
+    if driver.role is not Role.DRIVER:
+        raise InvalidInput("Pickups can only be assigned to drivers.", fields={"driver_id": ["This user is not a driver."]})
+    if not driver.active:
+        raise InvalidInput("This driver's account is deactivated.", fields={"driver_id": ["Deactivated."]})
 
 
 def get_driver(driver_id: int) -> User:
+    """The active driver with this id, or a refusal naming the field."""
     driver = db.session.get(User, driver_id)
     if driver is None:
         raise InvalidInput("There is no such driver.", fields={"driver_id": ["Unknown user."]})
@@ -241,29 +318,44 @@ def _next_route_position(driver: User) -> int:
 
 def assign_pickup(pickup: Pickup, driver: User, *, actor: User | None) -> Pickup:
     """Give the pickup to ``driver`` (assign or reassign), at the end of their route."""
-    _check_driver(driver)
-    if pickup.driver_id == driver.id and pickup.status is PickupStatus.ASSIGNED:
-        return pickup
-    previous = pickup.driver
-    pickup.driver = driver
-    pickup.driver_id = driver.id
-    pickup.route_position = _next_route_position(driver)
-    if previous is not None and previous.id != driver.id:
-        message = f"Reassigned from {previous.name} to {driver.name}."
-        kind = "reassigned"
-        record_scope_exit(pickup.id, previous.id, "reassigned")
-    else:
-        message = f"Assigned to {driver.name}."
-        kind = "assigned"
-    change_status(pickup, PickupStatus.ASSIGNED, actor=actor, kind=kind, message=message, data={"driver_id": driver.id, "previous_driver_id": previous.id if previous else None})
+    assign_pickups([pickup], driver, actor=actor)
     return pickup
+
+
+def assign_pickups(pickups: Sequence[Pickup], driver: User, *, actor: User | None) -> None:
+    """Give these pickups to ``driver``, in this order, at the end of their route."""
+    _check_driver(driver)
+    todo = [p for p in pickups if not (p.driver_id == driver.id and p.status is PickupStatus.ASSIGNED)]
+    for pickup in todo:
+        check_transition(pickup.status, PickupStatus.ASSIGNED)
+    position = _next_route_position(driver)
+    announced: list[events.DomainEvent] = []
+    for pickup in todo:
+        previous = pickup.driver
+        previous_id = pickup.driver_id
+        pickup.driver = driver
+        pickup.driver_id = driver.id
+        pickup.route_position = position
+        position += 1
+        if previous is not None and previous.id != driver.id:
+            message, kind = f"Reassigned from {previous.name} to {driver.name}.", "reassigned"
+        else:
+            message, kind = f"Assigned to {driver.name}.", "assigned"
+        change_status(
+            pickup,
+            PickupStatus.ASSIGNED,
+            actor=actor,
+            kind=kind,
+            message=message,
+            data={"driver_id": driver.id, "previous_driver_id": previous_id},
+        )
+        announced.append(events.PickupAssigned(pickup, _actor_id(actor), driver.id, previous_id))
+    events.announce(announced)
 
 
 def unassign_pickup(pickup: Pickup, *, actor: User | None) -> Pickup:
     """Take the pickup off its driver's route."""
     previous = pickup.driver
-    if previous is not None:
-        record_scope_exit(pickup.id, previous.id, "unassigned")
     change_status(
         pickup,
         PickupStatus.UNASSIGNED,
@@ -275,16 +367,25 @@ def unassign_pickup(pickup: Pickup, *, actor: User | None) -> Pickup:
     pickup.driver = None
     pickup.driver_id = None
     pickup.route_position = None
+    events.announce([events.PickupUnassigned(pickup, _actor_id(actor), previous.id if previous else None)])
     return pickup
 
 
-def cancel_pickup(pickup: Pickup, reason: str, *, actor: User | None) -> Pickup:
+def cancel_pickup(pickup: Pickup, reason: str, *, actor: User | None, by_customer: bool = False) -> Pickup:
     """Cancel the pickup with a reason the driver and customer will see."""
     reason = reason.strip()
     if not reason:
         raise InvalidInput("Say why the pickup is cancelled.", fields={"reason": ["Required."]})
-    change_status(pickup, PickupStatus.CANCELLED, actor=actor, kind="cancelled", message=f"Cancelled: {reason}", data={"reason": reason, "driver_id": pickup.driver_id})
+    change_status(
+        pickup,
+        PickupStatus.CANCELLED,
+        actor=actor,
+        kind="cancelled",
+        message=f"Cancelled: {reason}",
+        data={"reason": reason, "driver_id": pickup.driver_id},
+    )
     pickup.cancel_reason = reason
+    events.announce([events.PickupCancelled(pickup, _actor_id(actor), reason, by_customer)])
     return pickup
 
 
@@ -300,13 +401,29 @@ def order_route(driver: User, pickup_ids: Sequence[int], *, actor: User) -> list
             f"Pickups {', '.join(map(str, foreign))} are not on {driver.name}'s route.", fields={"pickup_ids": ["Not on this route."]}
         )
     ordered = [pickups[pid] for pid in pickup_ids]
+    moved: list[events.DomainEvent] = []
     for position, pickup in enumerate(ordered, start=1):
         if pickup.route_position != position:
             pickup.route_position = position
-            touch_pickup(pickup)
+            touch(pickup)
+            moved.append(events.RouteOrdered(pickup, actor.id, position))
     if ordered:
         record_event(ordered[0], "route_ordered", actor=actor, message=f"{driver.name}'s route reordered.", data={"pickup_ids": list(pickup_ids)})
+    events.announce(moved)
     return ordered
+
+
+# --- the hub -------------------------------------------------------------------------------------
+
+
+def mark_received(pickup: Pickup, *, actor: User, data: dict[str, Any] | None = None) -> Entry:
+    """The pickup's goods arrived at its hub."""
+    entry = change_status(pickup, PickupStatus.RECEIVED, actor=actor, kind="received", message=f"Received at {pickup.hub.name}.", data=data)
+    events.announce([events.PickupReceived(pickup, actor.id)])
+    return entry
+
+
+# --- reading -------------------------------------------------------------------------------------
 
 
 def get_pickup(pickup_id: int, *, viewer: User) -> Pickup:
@@ -339,7 +456,7 @@ def pickups_query(
     hub_id: int | None = None,
     search: str | None = None,
     tz_name: str = "UTC",
-) -> Select[tuple[Pickup]]:
+) -> Select[Pickup]:
     """Pickups the viewer may see, filtered; drivers only ever get their own."""
     query = select(Pickup).options(selectinload(Pickup.items), selectinload(Pickup.driver), selectinload(Pickup.hub))
     if viewer.is_driver:

@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 from app.core.errors import Conflict
 from app.pickups.models import FailureReason, Pickup, PickupStatus
-from app.pickups.services import cancel_pickup, record_event, touch_pickup
-from app.pickups.states import OPEN_STATUSES
+from app.pickups.services import access_notes_editable, cancel_pickup
 
 _FAILURE_WORDS = {
     FailureReason.NOT_HOME: "Nobody was home when the driver came.",
@@ -123,25 +122,12 @@ def _partly(pickup: Pickup) -> bool:
 
 def can_edit_access_notes(pickup: Pickup) -> bool:
     """Notes help only while a driver still has to come."""
-    return pickup.status in OPEN_STATUSES
+    return access_notes_editable(pickup)
 
 
 def can_cancel(pickup: Pickup) -> bool:
     """A customer may cancel only before a driver has the pickup on their route."""
     return pickup.status is PickupStatus.UNASSIGNED
-
-
-def update_access_notes(pickup: Pickup, notes: str) -> Pickup:
-    """Save the customer's access notes (gate code, floor) so the driver sees them at the next sync."""
-    if not can_edit_access_notes(pickup):
-        raise Conflict("This pickup is finished, so its access notes can no longer change.", code="pickup_closed")
-    notes = notes.strip()
-    if notes == (pickup.access_notes or ""):
-        return pickup
-    pickup.access_notes = notes
-    touch_pickup(pickup)
-    record_event(pickup, "access_notes_updated", actor=None, message="The customer updated the access notes.")
-    return pickup
 
 
 def cancel_return(pickup: Pickup, reason: str) -> Pickup:
@@ -153,4 +139,4 @@ def cancel_return(pickup: Pickup, reason: str) -> Pickup:
             code="cannot_cancel",
         )
     reason = reason.strip()
-    return cancel_pickup(pickup, f"By the customer: {reason}" if reason else "By the customer.", actor=None)
+    return cancel_pickup(pickup, f"By the customer: {reason}" if reason else "By the customer.", actor=None, by_customer=True)

@@ -16,8 +16,8 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import TooManyRequests
 
-from app.core.errors import DomainError
-from app.extensions import db, limiter
+from app.core.errors import DomainError, error_page
+from app.extensions import limiter
 from app.labels.codes import format_label_code
 from app.labels.log_redaction import install_token_redaction
 from app.labels.services import (
@@ -29,6 +29,7 @@ from app.labels.services import (
     resolve_customer_token,
 )
 from app.labels.views import FORMAT_CONVERTER, label_response
+from app.pickups.services import set_access_notes
 from app.portal import services
 from app.portal.schemas import access_notes_schema, cancel_schema
 
@@ -63,8 +64,7 @@ def _token_page_headers(response: Response) -> Response:
 
 
 def _link_problem(status: int, code: str, message: str) -> tuple[str, int]:
-    db.session.rollback()
-    return render_template("portal/problem.html", status=status, code=code, message=message), status
+    return error_page("portal/problem.html", status, code=code, message=message)
 
 
 @bp.errorhandler(DomainError)
@@ -125,8 +125,8 @@ def save_access_notes(token: str):  # type: ignore[no-untyped-def]
     try:
         data = access_notes_schema.load({"access_notes": request.form.get("access_notes", "")})
     except ValidationError as error:
-        return _page(token, pickup, errors=error.messages, notes=request.form.get("access_notes", ""), status=422)
-    services.update_access_notes(pickup, data["access_notes"])
+        return _page(token, pickup, errors=error.messages_dict, notes=request.form.get("access_notes", ""), status=422)
+    set_access_notes(pickup, data["access_notes"])
     flash("Thank you. Your driver will see these notes.")
     return redirect(url_for("portal.pickup_page", token=token, _anchor="access"))
 

@@ -8,7 +8,7 @@ from sqlalchemy import Enum, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.accounts.models import User
@@ -24,7 +24,7 @@ class Disposition(str, enum.Enum):
     RECYCLE = "recycle"
 
 
-class ItemDisposition(TimestampMixin, db.Model):
+class ItemDisposition(TimestampMixin, Model):
     """The hub clerk's decision for one received item (one per item)."""
 
     __tablename__ = "item_dispositions"

@@ -10,7 +10,7 @@ from app.accounts.models import Role, User
 from app.core.errors import Conflict, InvalidInput
 from app.extensions import db
 from app.pickups.models import Grade, Pickup, PickupItem, PickupStatus
-from app.pickups.services import StaleVersion, change_status
+from app.pickups.services import StaleVersion, mark_received
 from app.pickups.states import describe
 from app.receiving.models import Disposition, ItemDisposition
 
@@ -63,17 +63,10 @@ def receive_pickup(
         raise InvalidInput("Choose what happens to every item.", fields=problems)
     records = [ItemDisposition(item=item, disposition=disposition, decided_by_id=actor.id) for item, disposition in decided]
     db.session.add_all(records)
-    change_status(
-        pickup,
-        PickupStatus.RECEIVED,
-        actor=actor,
-        kind="received",
-        message=f"Received at {pickup.hub.name}.",
-        data={"dispositions": {str(item.id): disposition.value for item, disposition in decided}},
-    )
+    mark_received(pickup, actor=actor, data={"dispositions": {str(item.id): disposition.value for item, disposition in decided}})
     try:
         db.session.flush()
     except IntegrityError:
         # Another clerk received the same parcel at the same moment.
-        raise Conflict(f"Pickup {pickup.reference} has just been received by someone else.", code="already_received")
+        raise Conflict(f"Pickup {pickup.reference} has just been received by someone else.", code="already_received") from None
     return records

@@ -8,13 +8,12 @@ from flask_login import current_user
 
 from app.accounts.models import Role
 from app.core.auth import roles_required
-from app.core.errors import DomainError, InvalidInput
-from app.extensions import db
-from app.receiving import services
-from app.receiving.models import Disposition
+from app.core.errors import DomainError, InvalidInput, PageAfterRollback
 from app.labels.codes import format_label_code
 from app.labels.services import resolve_scan
 from app.pickups.services import get_pickup
+from app.receiving import services
+from app.receiving.models import Disposition
 
 bp = Blueprint("hub", __name__, url_prefix="/hub")
 
@@ -60,6 +59,14 @@ def receiving():  # type: ignore[no-untyped-def]
     return _page(code=format_label_code(pickup.label_code), pickup=pickup)
 
 
+def _receipt_failed(error: InvalidInput, pickup_id: int, choices: dict[int, str]) -> PageAfterRollback:
+    def page() -> str:
+        pickup = get_pickup(pickup_id, viewer=current_user)
+        return _page(code=format_label_code(pickup.label_code), pickup=pickup, error=error, choices=choices)[0]
+
+    return PageAfterRollback(422, page)
+
+
 @bp.post("/pickups/<int:pickup_id>/receive")
 def receive(pickup_id: int):  # type: ignore[no-untyped-def]
     pickup = get_pickup(pickup_id, viewer=current_user)
@@ -70,8 +77,7 @@ def receive(pickup_id: int):  # type: ignore[no-untyped-def]
             pickup, choices, actor=current_user, version=int(version) if version.isdigit() else None
         )
     except InvalidInput as error:
-        db.session.rollback()
-        return _page(code=format_label_code(pickup.label_code), pickup=pickup, error=error, choices=choices, status=422)
+        raise _receipt_failed(error, pickup_id, choices) from error
     summary = ", ".join(f"{record.item.description}: {record.disposition.value}" for record in records) or "no items came back"
     flash(f"Received {pickup.reference} — {summary}.")
     return redirect(url_for("hub.receiving"))

@@ -4,34 +4,14 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, insert
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin, UTCDateTime, utcnow
-from app.extensions import db
+from app.extensions import Model
 
 if TYPE_CHECKING:
     from app.accounts.models import User
-
-
-class ChangeCounter(db.Model):
-    """One row holding the last number of the global change sequence.
-
-    Taking a number updates this row, which holds its lock until commit; so
-    numbers are handed out in commit order and a delta pull can never skip a
-    change committed late by a slower transaction.
-    """
-
-    __tablename__ = "change_counter"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-@event.listens_for(ChangeCounter.__table__, "after_create")
-def _seed_counter(table, connection, **kw):  # type: ignore[no-untyped-def]
-    # The migration seeds the row too; create_all (tests) needs it as well.
-    connection.execute(insert(table).values(id=1, value=0))
 
 
 class MutationStatus(str, enum.Enum):
@@ -39,7 +19,7 @@ class MutationStatus(str, enum.Enum):
     REJECTED = "rejected"
 
 
-class SyncClient(TimestampMixin, db.Model):
+class SyncClient(TimestampMixin, Model):
     """One installed driver app, bound to the driver who first used it.
 
     ``last_mutation_id`` is the exactly-once guarantee: a mutation id at or
@@ -65,7 +45,7 @@ class SyncClient(TimestampMixin, db.Model):
     driver: Mapped[User] = relationship()
 
 
-class SyncMutation(db.Model):
+class SyncMutation(Model):
     """What a phone asked for, and what we answered: kept for duplicates and evidence."""
 
     __tablename__ = "sync_mutations"
@@ -98,7 +78,7 @@ class SyncMutation(db.Model):
     client: Mapped[SyncClient] = relationship()
 
 
-class SyncTombstone(db.Model):
+class SyncTombstone(Model):
     """A pickup left a driver's scope (reassigned or unassigned): their next pull deletes it."""
 
     __tablename__ = "sync_tombstones"
@@ -112,7 +92,7 @@ class SyncTombstone(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SyncState(db.Model):
+class SyncState(Model):
     """Process-wide sync bookkeeping in one row (created on first use).
 
     ``finished_hidden_before``: finished pickups last changed before this instant

@@ -1,15 +1,18 @@
-"""Driver actions received by sync: each handler checks everything, then changes.
+"""Driver actions received by sync, each adapted to one call into the pickups domain.
 
-Handlers never leave half a change behind: every check that can refuse runs
-before the first attribute is set, so a rejected mutation needs no savepoint.
-Changes go into a ``Batch`` and are written together at the end of the push
-(one change-number reservation, one bulk insert per table): a push of 500
-actions costs little more than storing them.
+A mutation is read here (its envelope and arguments checked one by one, so a
+bad action is one rejection and never blocks the phone's queue), checked for
+the driver's scope (their route, or a pickup dispatch took off it), and then
+handed to ``app.pickups.collection``, where the rules are. Pickups refuse with
+a permanent code; the handler turns that into a ``rejected`` result.
+
+What a push changes is written together when it ends (``Batch``): the change
+numbers in one statement, the timeline and photo links in one insert each, so
+a push of 500 actions costs little more than storing them.
 
 A rejection of an action on a pickup that is (or was) the driver's keeps the
 field facts on the pickup's timeline, flagged for review when goods or photos
-are involved: a collection on a pickup cancelled meanwhile means goods in the
-van that nobody expects.
+are involved.
 """
 from __future__ import annotations
 
@@ -19,47 +22,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from app.accounts.models import User
-from app.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from app.extensions import db
-from app.labels.codes import is_valid_label_code, normalise_label_code
-from app.pickups.models import Grade, Pickup, PickupEvent, PickupStatus
-from app.pickups.states import check_transition
+from app.core.errors import DomainError
+from app.labels.codes import normalise_label_code
+from app.labels.services import resolve_scan
+from app.pickups import collection
+from app.pickups.collection import COLLECTED_STATUSES, CollectedItem, FieldActionRefused, FieldOutcome
+from app.pickups.models import Pickup
+from app.pickups.timeline import Entry, Evidence
 from app.sync.models import SyncClient
 from app.sync.schemas import ARGS_SCHEMAS, MAX_ROW_ID, mutation_schema
 from app.sync.scope import was_in_scope_of
-from app.sync.settings import FAILURE_LABELS
-
-COLLECTED_STATUSES = (PickupStatus.COLLECTED, PickupStatus.PARTIALLY_COLLECTED, PickupStatus.RECEIVED)
-
-
-def _plain_resolve_scan(text: str, *, scanner: User) -> Pickup:
-    """Resolve a scanned label to a pickup of ``scanner`` (until the labels issue's resolver lands)."""
-    code = normalise_label_code(text.strip().rstrip("/").rsplit("/", 1)[-1])
-    if not is_valid_label_code(code):
-        raise InvalidInput(
-            "This is not a Backhaul label code: a character is wrong or missing. Scan again or type it carefully.",
-            code="bad_check_character",
-        )
-    pickup = db.session.scalar(select(Pickup).where(Pickup.label_code == code))
-    if pickup is None:
-        raise NotFound("No pickup has this label. Keep the parcel apart and call dispatch.", code="unknown_label")
-    if pickup.driver_id != scanner.id:
-        raise Forbidden("This label belongs to a pickup on another route. Keep the parcel apart and call dispatch.", code="not_your_pickup")
-    if pickup.status in COLLECTED_STATUSES:
-        raise Conflict("This parcel was already collected.", code="already_collected")
-    return pickup
-
-
-try:  # The labels issue adds the shared resolver (same refusal codes); until then the plain check.
-    from app.labels.services import resolve_scan  # type: ignore[attr-defined]
-except ImportError:
-    resolve_scan = _plain_resolve_scan
 
 
 class Rejected(Exception):
@@ -141,27 +117,17 @@ def _messages(error: ValidationError) -> dict[str, Any]:
 
 
 @dataclass
-class Outcome:
-    message: str
-    pickup: Pickup
-
-
-@dataclass
 class Batch:
-    """Everything one push changes, written together when the push ends."""
+    """One push: who sends it, the pickups it names (locked), and the photo links to write at the end."""
 
     driver: User
     client: SyncClient
     received_at: datetime
     skew_seconds: int | None
     skew_flag_seconds: int
-    required_photo_grades: frozenset[Grade]
     pickups: dict[int, Pickup]
-    scanned: set[int]
-    events: list[dict[str, Any]] = field(default_factory=list)
-    # (index into events, link row) — event ids are known only after the insert.
-    links: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    touched: dict[int, Pickup] = field(default_factory=dict)
+    # (timeline entry, link row): the entry's id is known once the timeline is written.
+    links: list[tuple[Entry, dict[str, Any]]] = field(default_factory=list)
 
     def skew_for(self, mutation: Mutation) -> int | None:
         """Device clock minus server clock: from the push's ``sent_at``, else from a device time in the future."""
@@ -173,81 +139,36 @@ class Batch:
                 return ahead
         return None
 
-    def evidence(self, mutation: Mutation) -> dict[str, Any]:
+    def evidence(self, mutation: Mutation) -> Evidence:
+        """The field facts of one mutation, for the pickup's timeline."""
         location = mutation.location or {}
-        return {
-            "actor_id": self.driver.id,
-            "server_time": self.received_at,
-            "device_time": mutation.device_time,
-            "clock_skew_seconds": self.skew_for(mutation),
-            "lat": location.get("lat"),
-            "lon": location.get("lon"),
-            "accuracy_m": location.get("accuracy_m"),
-            "client_id": self.client.client_id,
-            "mutation_id": mutation.id,
-        }
-
-    def add_event(
-        self,
-        pickup: Pickup,
-        mutation: Mutation,
-        kind: str,
-        message: str,
-        *,
-        data: dict[str, Any] | None = None,
-        from_status: PickupStatus | None = None,
-        to_status: PickupStatus | None = None,
-        needs_review: bool = False,
-    ) -> int:
-        evidence = self.evidence(mutation)
-        skew = evidence["clock_skew_seconds"]
-        data = dict(data or {})
-        data["seen_version"] = mutation.base_version
+        skew = self.skew_for(mutation)
+        notes: dict[str, Any] = {"seen_version": mutation.base_version}
         if skew is not None and abs(skew) > self.skew_flag_seconds:
-            data["clock_skew_flagged"] = True
+            notes["clock_skew_flagged"] = True
         if mutation.unusable_device_time:
-            data["unusable_device_time"] = mutation.unusable_device_time
-            data["clock_skew_flagged"] = True
-        self.events.append(
-            {
-                "pickup_id": pickup.id,
-                "kind": kind,
-                "message": message,
-                "data": data,
-                "from_status": from_status.value if from_status else None,
-                "to_status": to_status.value if to_status else None,
-                "needs_review": needs_review,
-                **evidence,
-            }
+            notes["unusable_device_time"] = mutation.unusable_device_time
+            notes["clock_skew_flagged"] = True
+        return Evidence(
+            server_time=self.received_at,
+            device_time=mutation.device_time,
+            clock_skew_seconds=skew,
+            lat=location.get("lat"),
+            lon=location.get("lon"),
+            accuracy_m=location.get("accuracy_m"),
+            client_id=self.client.client_id,
+            mutation_id=mutation.id,
+            notes=notes,
         )
-        return len(self.events) - 1
 
-    def change_status(self, pickup: Pickup, target: PickupStatus, mutation: Mutation, kind: str, message: str, **event: Any) -> int:
-        """The state machine's check, a new version, and a timeline entry (the batch form of change_status)."""
-        current = pickup.status
-        check_transition(current, target)
-        pickup.status = target
-        pickup.version = (pickup.version or 0) + 1
-        self.touched[pickup.id] = pickup
-        return self.add_event(pickup, mutation, kind, message, from_status=current, to_status=target, **event)
-
-    def link_photos(self, event_index: int, pickup: Pickup, photo_ids: list[UUID | str], role: str, item_id: int | None = None) -> None:
+    def link_photos(self, entry: Entry, pickup: Pickup, photo_ids: list[UUID | str], role: str, item_id: int | None = None) -> None:
         for photo_id in photo_ids:
             self.links.append(
-                (
-                    event_index,
-                    {"photo_id": str(photo_id), "pickup_id": pickup.id, "item_id": item_id, "driver_id": self.driver.id, "role": role},
-                )
+                (entry, {"photo_id": str(photo_id), "pickup_id": pickup.id, "item_id": item_id, "driver_id": self.driver.id, "role": role})
             )
 
 
 # ---- the handlers -------------------------------------------------------------------------
-
-
-def _hub_time(pickup: Pickup, when: datetime | None) -> str:
-    if when is None:
-        return ""
-    return " at " + when.astimezone(ZoneInfo(pickup.hub.timezone or "UTC")).strftime("%H:%M")
 
 
 def _own_pickup(batch: Batch, mutation: Mutation, keep_facts: bool) -> Pickup:
@@ -263,172 +184,70 @@ def _own_pickup(batch: Batch, mutation: Mutation, keep_facts: bool) -> Pickup:
                 keep_facts=True,
             )
         raise Rejected("not_your_pickup", "This pickup is not on your route.")
-    if pickup.status is PickupStatus.CANCELLED:
-        cancelled_at = db.session.scalar(
-            select(PickupEvent.server_time)
-            .where(PickupEvent.pickup_id == pickup.id, PickupEvent.kind == "cancelled")
-            .order_by(PickupEvent.id.desc())
-            .limit(1)
-        )
-        reason = f" ({pickup.cancel_reason})" if pickup.cancel_reason else ""
-        raise Rejected(
-            "pickup_cancelled",
-            f"Dispatch cancelled this pickup{_hub_time(pickup, cancelled_at)}{reason}."
-            + (" What you recorded was kept for review." if keep_facts else ""),
-            pickup=pickup,
-            keep_facts=True,
-        )
+    collection.check_still_wanted(pickup, keep_facts=keep_facts)
     return pickup
 
 
-def _arrive(batch: Batch, mutation: Mutation) -> Outcome:
+def _arrive(batch: Batch, mutation: Mutation) -> FieldOutcome:
     pickup = _own_pickup(batch, mutation, keep_facts=False)
-    batch.add_event(pickup, mutation, "arrived", "Driver arrived at the address.")
-    return Outcome("Arrival recorded.", pickup)
+    return collection.record_arrival(pickup, driver=batch.driver, evidence=batch.evidence(mutation))
 
 
-def _scan_label(batch: Batch, mutation: Mutation) -> Outcome:
+def _scan_label(batch: Batch, mutation: Mutation) -> FieldOutcome:
     pickup = _own_pickup(batch, mutation, keep_facts=False)
-    if normalise_label_code(mutation.args["code"]) == pickup.label_code and pickup.status not in COLLECTED_STATUSES:
-        # The usual case, the right parcel: no lookup needed. Anything else gets the shared resolver's precise refusal.
-        return _label_matched(batch, mutation, pickup)
-    try:
-        resolved = resolve_scan(mutation.args["code"], scanner=batch.driver)
-    except DomainError as refusal:
-        raise Rejected(refusal.code, refusal.message, fields={"code": [refusal.message]})
-    resolved = getattr(resolved, "pickup", resolved)
-    if resolved.id != pickup.id:
-        raise Rejected(
-            "wrong_label",
-            f"This label belongs to {resolved.reference}, not to {pickup.reference}. Check which parcel you have.",
-            fields={"code": ["Another pickup's label."]},
-        )
-    return _label_matched(batch, mutation, pickup)
+    if normalise_label_code(mutation.args["code"]) != pickup.label_code or pickup.status in COLLECTED_STATUSES:
+        # Not the usual case (the right parcel): the shared resolver says precisely what is wrong.
+        try:
+            resolved = resolve_scan(mutation.args["code"], scanner=batch.driver)
+        except DomainError as refusal:
+            raise Rejected(refusal.code, refusal.message, fields={"code": [refusal.message]}) from refusal
+        if resolved.id != pickup.id:
+            raise Rejected(
+                "wrong_label",
+                f"This label belongs to {resolved.reference}, not to {pickup.reference}. Check which parcel you have.",
+                fields={"code": ["Another pickup's label."]},
+            )
+    return collection.record_label_scan(pickup, driver=batch.driver, evidence=batch.evidence(mutation))
 
 
-def _label_matched(batch: Batch, mutation: Mutation, pickup: Pickup) -> Outcome:
-    batch.add_event(pickup, mutation, "label_scanned", "Label scanned.", data={"label_code": pickup.label_code})
-    batch.scanned.add(pickup.id)
-    return Outcome("Label matches this pickup.", pickup)
-
-
-def _collect_items(batch: Batch, mutation: Mutation) -> Outcome:
+def _collect_items(batch: Batch, mutation: Mutation) -> FieldOutcome:
     args = mutation.args
     pickup = _own_pickup(batch, mutation, keep_facts=True)
-    if pickup.status in COLLECTED_STATUSES:
-        raise Rejected("already_collected", "This pickup was already recorded as collected. What you sent was kept for review.", pickup=pickup, keep_facts=True)
-    items = {item.id: item for item in pickup.items}
-    entries = {entry["item_id"]: entry for entry in args["items"]}
-    unknown = [item_id for item_id in entries if item_id not in items]
-    if unknown:
-        raise Rejected(
-            "unknown_item",
-            "An item you collected is no longer on this pickup (dispatch changed it). What you sent was kept for review.",
-            fields={"items": {str(i): ["Not on this pickup."] for i in unknown}},
-            pickup=pickup,
-            keep_facts=True,
-        )
-    too_many = {str(i): [f"Expected at most {items[i].quantity}."] for i, e in entries.items() if e["quantity"] > items[i].quantity}
-    if too_many:
-        raise Rejected(
-            "too_many",
-            "More was collected than this pickup expects. What you sent was kept for review; tell dispatch about the extra goods.",
-            fields={"items": too_many},
-            pickup=pickup,
-            keep_facts=True,
-        )
-    missing_photo = {
-        str(i): [f"Grade {e['grade'].value} needs a photo."]
-        for i, e in entries.items()
-        if e["quantity"] and e["grade"] in batch.required_photo_grades and not e["photo_ids"]
-    }
-    if missing_photo:
-        raise Rejected("photo_required", "Items graded C or D need a photo.", fields={"items": missing_photo}, pickup=pickup, keep_facts=True)
-    if not any(e["quantity"] for e in entries.values()):
-        raise Rejected(
-            "nothing_collected",
-            "Nothing was marked as collected. To say nothing could be collected, fail the pickup with a reason.",
-            fields={"items": ["Every quantity is 0."]},
-        )
-    if pickup.scan_required and pickup.id not in batch.scanned:
-        raise Rejected(
-            "scan_required",
-            "Dispatch asked for the parcel's label to be scanned before this pickup is completed. Scan it, then complete again.",
-            pickup=pickup,
-            keep_facts=True,
-        )
-    if pickup.status not in (PickupStatus.ASSIGNED, PickupStatus.FAILED):
-        raise Rejected("invalid_status", f"This pickup is {pickup.status.value.replace('_', ' ')}; it cannot be collected now.", pickup=pickup, keep_facts=True)
-
-    complete = all((entries[i.id]["quantity"] if i.id in entries else 0) >= i.quantity for i in pickup.items)
-    target = PickupStatus.COLLECTED if complete else PickupStatus.PARTIALLY_COLLECTED
-    reopen = pickup.status is PickupStatus.FAILED
-    check_transition(PickupStatus.ASSIGNED if reopen else pickup.status, target)
-
-    # Every check passed: from here on, nothing refuses.
-    for item in pickup.items:
-        entry = entries.get(item.id)
-        item.collected_quantity = entry["quantity"] if entry else 0
-        item.grade = entry["grade"] if entry and entry["quantity"] else None
-        item.condition_notes = (entry["notes"] or None) if entry else None
-    if reopen:
-        # The same driver failed it earlier and came back: the collection is the later fact.
-        batch.change_status(pickup, PickupStatus.ASSIGNED, mutation, "reopened", "Reopened: the driver came back and collected.")
-    collected = sum(item.collected_quantity or 0 for item in pickup.items)
-    expected = sum(item.quantity for item in pickup.items)
-    handed_over_by = (args.get("handed_over_by") or "").strip() or None
-    message = f"Collected {collected} of {expected} items" + (f", handed over by {handed_over_by}." if handed_over_by else ".")
-    data = {
-        "items": [
-            {
-                "item_id": i,
-                "quantity": e["quantity"],
-                "grade": e["grade"].value if e["grade"] else None,
-                "notes": e["notes"] or None,
-                "photo_ids": [str(p) for p in e["photo_ids"]],
-            }
-            for i, e in entries.items()
-        ],
-        "signature_photo_id": str(args["signature_photo_id"]) if args.get("signature_photo_id") else None,
-        "handed_over_by": handed_over_by,
-    }
-    index = batch.change_status(pickup, target, mutation, target.value, message, data=data)
-    for item_id, entry in entries.items():
-        batch.link_photos(index, pickup, entry["photo_ids"], "item", item_id)
+    items = [CollectedItem(e["item_id"], e["quantity"], e["grade"], e["notes"], e["photo_ids"]) for e in args["items"]]
+    outcome = collection.collect_pickup(
+        pickup,
+        items,
+        driver=batch.driver,
+        evidence=batch.evidence(mutation),
+        signature_photo_id=args.get("signature_photo_id"),
+        handed_over_by=args.get("handed_over_by"),
+    )
+    for item in items:
+        batch.link_photos(outcome.entry, pickup, list(item.photo_ids), "item", item.item_id)
     if args.get("signature_photo_id"):
-        batch.link_photos(index, pickup, [args["signature_photo_id"]], "signature")
-    return Outcome(message, pickup)
+        batch.link_photos(outcome.entry, pickup, [args["signature_photo_id"]], "signature")
+    return outcome
 
 
-def _fail_pickup(batch: Batch, mutation: Mutation) -> Outcome:
+def _fail_pickup(batch: Batch, mutation: Mutation) -> FieldOutcome:
     args = mutation.args
     pickup = _own_pickup(batch, mutation, keep_facts=bool(args["photo_ids"]))
-    if pickup.status in COLLECTED_STATUSES:
-        raise Rejected("already_collected", "This pickup was already recorded as collected.", pickup=pickup, keep_facts=bool(args["photo_ids"]))
-    if pickup.status is PickupStatus.FAILED:
-        raise Rejected("already_failed", "This pickup was already recorded as failed.", pickup=pickup, keep_facts=bool(args["photo_ids"]))
-    if pickup.status is not PickupStatus.ASSIGNED:
-        raise Rejected("invalid_status", f"This pickup is {pickup.status.value.replace('_', ' ')}; it cannot fail now.")
-    reason = args["reason"]
-    notes = (args.get("notes") or "").strip() or None
-    message = f"Failed: {FAILURE_LABELS[reason].lower()}" + (f" — {notes}" if notes else ".")
-    data = {"reason": reason.value, "notes": notes, "photo_ids": [str(p) for p in args["photo_ids"]]}
-    index = batch.change_status(pickup, PickupStatus.FAILED, mutation, "failed", message, data=data)
-    pickup.failure_reason = reason
-    pickup.failure_notes = notes
-    batch.link_photos(index, pickup, args["photo_ids"], "failure")
-    return Outcome("Failed attempt recorded.", pickup)
+    outcome = collection.fail_pickup(
+        pickup, args["reason"], driver=batch.driver, evidence=batch.evidence(mutation), notes=args.get("notes"), photo_ids=args["photo_ids"]
+    )
+    batch.link_photos(outcome.entry, pickup, args["photo_ids"], "failure")
+    return outcome
 
 
-def _note(batch: Batch, mutation: Mutation) -> Outcome:
+def _note(batch: Batch, mutation: Mutation) -> FieldOutcome:
     args = mutation.args
     pickup = _own_pickup(batch, mutation, keep_facts=True)
-    index = batch.add_event(pickup, mutation, "driver_note", args["text"].strip(), data={"photo_ids": [str(p) for p in args["photo_ids"]]})
-    batch.link_photos(index, pickup, args["photo_ids"], "note")
-    return Outcome("Note recorded.", pickup)
+    outcome = collection.add_driver_note(pickup, args["text"], driver=batch.driver, evidence=batch.evidence(mutation), photo_ids=args["photo_ids"])
+    batch.link_photos(outcome.entry, pickup, args["photo_ids"], "note")
+    return outcome
 
 
-HANDLERS: dict[str, Callable[[Batch, Mutation], Outcome]] = {
+HANDLERS: dict[str, Callable[[Batch, Mutation], FieldOutcome]] = {
     "arrive": _arrive,
     "scan_label": _scan_label,
     "collect_items": _collect_items,
@@ -445,6 +264,21 @@ _WHAT = {
 }
 
 
+def apply_mutation(batch: Batch, mutation: Mutation) -> FieldOutcome:
+    """Apply one checked mutation, or raise the ``Rejected`` that says why it never can be."""
+    if mutation.error is not None:
+        raise mutation.error
+    try:
+        return HANDLERS[mutation.name](batch, mutation)
+    except FieldActionRefused as refusal:
+        pickup = batch.pickups.get(mutation.args["pickup_id"]) if refusal.keep_facts else None
+        raise Rejected(refusal.code, refusal.message, fields=refusal.fields, pickup=pickup, keep_facts=refusal.keep_facts) from refusal
+    except DomainError as refusal:
+        # A rule deeper down said no (e.g. the state machine). The rules check before they
+        # change anything, so refusing here leaves nothing half-done.
+        raise Rejected(refusal.code, refusal.message, fields=refusal.fields) from refusal
+
+
 def keep_rejected_facts(batch: Batch, mutation: Mutation, rejection: Rejected) -> None:
     """Put what the driver recorded on the pickup's timeline, flagged when goods or photos are involved."""
     pickup = rejection.pickup
@@ -456,20 +290,16 @@ def keep_rejected_facts(batch: Batch, mutation: Mutation, rejection: Rejected) -
     if mutation.args.get("signature_photo_id"):
         photo_ids.append(mutation.args["signature_photo_id"])
     goods = mutation.name == "collect_items" and any(e.get("quantity") for e in mutation.args.get("items") or [])
-    index = batch.add_event(
+    entry = collection.record_field_conflict(
         pickup,
-        mutation,
-        "field_conflict",
-        f"{batch.driver.name} sent {_WHAT.get(mutation.name, mutation.name)} that could not be applied: {rejection.message}",
-        data={
-            "mutation": mutation.name,
-            "code": rejection.code,
-            "args": _jsonable(mutation.args),
-            "server_version": pickup.version,
-        },
+        driver=batch.driver,
+        evidence=batch.evidence(mutation),
+        message=f"{batch.driver.name} sent {_WHAT.get(mutation.name, mutation.name)} that could not be applied: {rejection.message}",
+        code=rejection.code,
+        data={"mutation": mutation.name, "args": _jsonable(mutation.args)},
         needs_review=goods or bool(photo_ids),
     )
-    batch.link_photos(index, pickup, photo_ids, "review")
+    batch.link_photos(entry, pickup, photo_ids, "review")
 
 
 def _jsonable(value: Any) -> Any:

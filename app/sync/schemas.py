@@ -174,13 +174,13 @@ class PullArgsSchema(Schema):
 class DriverPickupSchema(PickupOutSchema):
     """A pickup as its driver's phone keeps it.
 
-    Without the customer's link: its token lets whoever holds it edit notes or
-    cancel, and that is the customer's alone. The phone fetches label files
-    from /api/v1/pickups/<id>/label.* instead.
+    Never with the customer's link (only the staff schema has it): its token
+    lets whoever holds it edit notes or cancel, and that is the customer's
+    alone. The phone fetches label files from /api/v1/pickups/<id>/label.* instead.
     """
 
     class Meta:
-        exclude = ("created_at", "customer_url")
+        exclude = ("created_at",)
 
 
 class ChangeSchema(Schema):

@@ -5,7 +5,8 @@ ones that aged out. A pull sends a ``put`` for every pickup in scope that
 changed after the cursor and a ``delete`` for every one that left it:
 
 - reassigned or unassigned: the pickup's ``driver_id`` no longer names the
-  driver, so ``record_scope_exit`` leaves a tombstone with a change number;
+  driver, so ``record_scope_exit`` (subscribed to the pickups' assignment
+  events, see ``app.sync.subscribers``) leaves a tombstone with a change number;
 - cancelled: the pickup itself changed (new change number) and is out of scope;
 - finished and aged out: ``age_out_finished_pickups`` gives it a new change
   number once its last change is older than ``SYNC_FINISHED_VISIBLE_HOURS``.
@@ -14,14 +15,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
+from app.pickups.changes import stamp_where, take_change_numbers
 from app.pickups.models import Pickup, PickupStatus
 from app.sync.models import SyncState, SyncTombstone
-from app.sync.sequence import take_change_numbers
 
 # Done for the driver: shown greyed on the phone for a while, then aged out.
 FINISHED_STATUSES = (PickupStatus.COLLECTED, PickupStatus.PARTIALLY_COLLECTED, PickupStatus.FAILED, PickupStatus.RECEIVED)
@@ -90,22 +91,16 @@ def age_out_finished_pickups(now: datetime, visible_for: timedelta) -> datetime 
         return previous
     # Someone else may be sweeping (PostgreSQL: their row lock); then theirs will do.
     locked = select(SyncState).where(SyncState.id == 1).with_for_update(skip_locked=True)
-    state = db.session.scalars(locked.execution_options(populate_existing=True)).one_or_none()
-    if state is None or (state.finished_hidden_before is not None and cutoff - state.finished_hidden_before < SWEEP_EVERY):
+    claimed = db.session.scalars(locked.execution_options(populate_existing=True)).one_or_none()
+    if claimed is None or (claimed.finished_hidden_before is not None and cutoff - claimed.finished_hidden_before < SWEEP_EVERY):
         return previous
+    state = claimed
     if state.finished_hidden_before is not None:
-        aged = (
-            update(Pickup)
-            .where(
-                Pickup.updated_at >= state.finished_hidden_before,
-                Pickup.updated_at < cutoff,
-                Pickup.driver_id.is_not(None),
-                Pickup.status.in_(FINISHED_STATUSES),
-            )
-            # Keep updated_at: it is when the pickup last changed, not when it aged out.
-            .values(change_seq=take_change_numbers(1)[0], updated_at=Pickup.updated_at)
-            .execution_options(synchronize_session=False)
+        stamp_where(
+            Pickup.updated_at >= state.finished_hidden_before,
+            Pickup.updated_at < cutoff,
+            Pickup.driver_id.is_not(None),
+            Pickup.status.in_(FINISHED_STATUSES),
         )
-        db.session.execute(aged)
     state.finished_hidden_before = cutoff
     return cutoff

@@ -8,26 +8,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import CursorResult, Select, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.core.errors import DomainError, Forbidden, InvalidInput
+from app.core.errors import Forbidden, InvalidInput
 from app.extensions import db
 from app.photos.models import PhotoLink
-from app.pickups.models import Pickup, PickupEvent, PickupStatus
+from app.pickups.changes import last_change_number, numbered_together
+from app.pickups.models import Pickup, PickupStatus
+from app.pickups.timeline import write_timeline
 from app.sync.models import MutationStatus, SyncClient, SyncMutation, SyncTombstone
-from app.sync.mutations import HANDLERS, Batch, Mutation, Rejected, keep_rejected_facts, read_mutation, skew_seconds
+from app.sync.mutations import Batch, Mutation, Rejected, apply_mutation, keep_rejected_facts, read_mutation, skew_seconds
 from app.sync.schemas import driver_pickup_schema
 from app.sync.scope import age_out_finished_pickups, in_scope, scope_exit_reason, sync_state
-from app.sync.sequence import last_change_number, take_change_numbers
-from app.sync.settings import driver_settings, photo_required_grades
-
+from app.sync.settings import driver_settings
 
 # How often a pull records the phone's last contact (sync health page).
 PULL_CONTACT_EVERY = timedelta(seconds=30)
@@ -39,26 +39,6 @@ class ClientOfAnotherDriver(Forbidden):
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
-
-
-def begin_push_transaction() -> None:
-    """Start the push's write transaction so pushes of one phone run one after another.
-
-    SQLite: ``BEGIN IMMEDIATE`` takes the write lock now (pysqlite would only
-    begin at the first write, after our duplicate check had read stale data).
-    PostgreSQL: the client's row lock (``lock_client``) does it; a bounded
-    lock wait turns a stuck push into a retry instead of a hung request.
-    """
-    connection = db.session.connection()
-    if _dialect() == "sqlite":
-        raw = connection.connection.dbapi_connection
-        if raw is not None and raw.in_transaction:  # only reads so far: nothing to lose
-            db.session.rollback()
-            connection = db.session.connection()
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    elif _dialect() == "postgresql":
-        timeout = int(current_app.config["SYNC_LOCK_TIMEOUT_MS"])
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {timeout}")
 
 
 def _insert_ignoring_conflict(model: Any, values: dict[str, Any], key: str) -> None:
@@ -113,7 +93,7 @@ def push_mutations(
 ) -> PushOutcome:
     """Apply a phone's queued mutations exactly once, in id order; answer one result per mutation.
 
-    Call inside ``begin_push_transaction``. Ids at or below the client's last are
+    Call in a write transaction (``core.transactions.begin_write_transaction``). Ids at or below the client's last are
     duplicates (the stored acknowledgement again); a missing id stops the batch;
     a mutation that can never succeed is rejected and still advances the last id.
     """
@@ -153,7 +133,7 @@ def push_mutations(
             # A gap: an earlier mutation has not arrived. Nothing after it may be applied first.
             not_processed.append(raw["id"])
 
-    results = {mutation_id: result for mutation_id, result in _duplicate_results(client, duplicates).items()}
+    results = dict(_duplicate_results(client, duplicates))
     if todo:
         results.update(_apply(driver, client, todo, received_at=received_at, skew=skew))
         client.last_mutation_id = todo[-1].id
@@ -231,15 +211,6 @@ def _load_pickups(pickup_ids: Iterable[int]) -> dict[int, Pickup]:
     return {pickup.id: pickup for pickup in db.session.scalars(query)}
 
 
-def _scanned(pickups: dict[int, Pickup]) -> set[int]:
-    must_scan = [pickup.id for pickup in pickups.values() if pickup.scan_required]
-    if not must_scan:
-        return set()
-    return set(
-        db.session.scalars(select(PickupEvent.pickup_id).where(PickupEvent.pickup_id.in_(must_scan), PickupEvent.kind == "label_scanned").distinct())
-    )
-
-
 def _apply(driver: User, client: SyncClient, todo: list[Mutation], *, received_at: datetime, skew: int | None) -> dict[int, dict[str, Any]]:
     pickups = _load_pickups(m.pickup_id for m in todo if m.pickup_id is not None)
     batch = Batch(
@@ -248,39 +219,28 @@ def _apply(driver: User, client: SyncClient, todo: list[Mutation], *, received_a
         received_at=received_at,
         skew_seconds=skew,
         skew_flag_seconds=current_app.config["SYNC_CLOCK_SKEW_FLAG_SECONDS"],
-        required_photo_grades=photo_required_grades(),
         pickups=pickups,
-        scanned=_scanned(pickups),
     )
     results: dict[int, dict[str, Any]] = {}
     records: list[dict[str, Any]] = []
-    with db.session.no_autoflush:
+    # Reads inside the batch must not write half of it; the changes are numbered together at the end.
+    with db.session.no_autoflush, numbered_together():
         for mutation in todo:
             try:
-                if mutation.error is not None:
-                    raise mutation.error
-                try:
-                    outcome = HANDLERS[mutation.name](batch, mutation)
-                except DomainError as refusal:
-                    # A rule deeper down said no (e.g. the state machine). Handlers check before
-                    # they change anything, so refusing here leaves nothing half-done.
-                    raise Rejected(refusal.code, refusal.message, fields=refusal.fields) from refusal
+                outcome = apply_mutation(batch, mutation)
             except Rejected as rejection:
                 keep_rejected_facts(batch, mutation, rejection)
                 result = _result(mutation.id, "rejected", rejection.code, rejection.message, fields=rejection.fields)
                 status = MutationStatus.REJECTED
                 pickup_id = mutation.pickup_id if mutation.pickup_id in pickups else None
             else:
-                pickup = outcome.pickup
+                pickup = outcome.entry.pickup
                 result = _result(mutation.id, "applied", None, outcome.message, pickup_id=pickup.id, version=pickup.version)
                 status = MutationStatus.APPLIED
                 pickup_id = pickup.id
             results[mutation.id] = result
             records.append(_record(client, mutation, status, result, pickup_id, batch))
-        if batch.touched:
-            for pickup, number in zip(batch.touched.values(), take_change_numbers(len(batch.touched))):
-                pickup.change_seq = number
-    db.session.flush()
+    write_timeline()
     _write(batch, records)
     return results
 
@@ -309,19 +269,11 @@ def _record(client: SyncClient, mutation: Mutation, status: MutationStatus, resu
 
 
 def _write(batch: Batch, records: list[dict[str, Any]]) -> None:
-    """Bulk-insert what the batch produced: events (their ids for photo links), links, mutation records."""
+    """Bulk-insert what the batch produced besides the pickups' own changes: photo links and mutation records."""
     # render_nulls: one executemany per table, not one per pattern of empty columns.
     bulk = {"render_nulls": True}
-    if batch.events:
-        if batch.links:
-            event_ids = db.session.scalars(
-                insert(PickupEvent).returning(PickupEvent.id, sort_by_parameter_order=True).execution_options(**bulk), batch.events
-            ).all()
-            db.session.execute(
-                insert(PhotoLink).execution_options(**bulk), [{**link, "event_id": event_ids[index]} for index, link in batch.links]
-            )
-        else:
-            db.session.execute(insert(PickupEvent).execution_options(**bulk), batch.events)
+    if batch.links:
+        db.session.execute(insert(PhotoLink).execution_options(**bulk), [{**link, "event_id": entry.id} for entry, link in batch.links])
     if records:
         db.session.execute(insert(SyncMutation).execution_options(**bulk), records)
 
@@ -375,7 +327,7 @@ def _full_state(driver: User, hidden_before: datetime | None) -> list[dict[str, 
     return [_put(pickup) for pickup in db.session.scalars(query) if in_scope(pickup, driver.id, hidden_before)]
 
 
-def delta_queries(driver_id: int, cursor: int, head: int) -> tuple[Select[tuple[Pickup]], Select[Any]]:
+def delta_queries(driver_id: int, cursor: int, head: int) -> tuple[Select[Pickup], Select[int, int, str]]:
     """The two index range scans of a delta pull: pickups of the driver changed in (cursor, head], and tombstones."""
     changed = (
         select(Pickup)
@@ -435,7 +387,8 @@ def purge_sync_records(now: datetime, *, days: int) -> PurgeReport:
     newest_purged = db.session.scalar(select(func.max(SyncTombstone.change_seq)).where(SyncTombstone.created_at < cutoff))
     tombstones = 0
     if newest_purged is not None:
-        tombstones = db.session.execute(delete(SyncTombstone).where(SyncTombstone.change_seq <= newest_purged)).rowcount or 0
+        purged = cast(CursorResult[Any], db.session.execute(delete(SyncTombstone).where(SyncTombstone.change_seq <= newest_purged)))
+        tombstones = purged.rowcount or 0
         state = sync_state()
         state.tombstones_purged_through = max(state.tombstones_purged_through, newest_purged)
     return PurgeReport(mutations=len(doomed), tombstones=tombstones)

@@ -5,31 +5,9 @@ from typing import Any
 
 from flask import current_app
 
-from app.pickups.models import FailureReason, Grade
-
-GRADE_LABELS = {
-    Grade.A: "As new, sealed or unused",
-    Grade.B: "Good, light wear",
-    Grade.C: "Visible damage or faults",
-    Grade.D: "Broken or incomplete",
-}
-
-FAILURE_LABELS = {
-    FailureReason.NOT_HOME: "Nobody home",
-    FailureReason.REFUSED: "Customer refused",
-    FailureReason.ITEM_NOT_READY: "Item not ready",
-    FailureReason.WRONG_ITEM: "Wrong item",
-    FailureReason.ADDRESS_PROBLEM: "Address problem",
-    FailureReason.UNSAFE: "Unsafe to collect",
-    FailureReason.OTHER: "Other (say what happened)",
-}
+from app.pickups.vocabulary import FAILURE_LABELS, GRADE_LABELS, photo_required_grades
 
 ACCEPTED_PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"]
-
-
-def photo_required_grades() -> frozenset[Grade]:
-    """Grades whose items need at least one photo (``PHOTO_REQUIRED_GRADES``)."""
-    return frozenset(Grade(g) for g in current_app.config["PHOTO_REQUIRED_GRADES"])
 
 
 def driver_settings() -> dict[str, Any]:

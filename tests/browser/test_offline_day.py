@@ -10,11 +10,16 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.pickups.models import Pickup
-from tests.support.browser import CHROMIUM_FLAGS, chromium_executable
 from tests.browser.conftest import (
-    DRIVER_EMAIL, PHONE, idb, log_in, wait_for_service_worker, wait_until,
+    DRIVER_EMAIL,
+    PHONE,
+    idb,
+    log_in,
+    wait_for_service_worker,
+    wait_until,
 )
 from tests.browser.media import label_feed, phone_photo
+from tests.support.browser import CHROMIUM_FLAGS, chromium_executable
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning")]
 

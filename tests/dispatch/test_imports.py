@@ -290,7 +290,8 @@ def test_five_thousand_rows_import_in_one_go_with_unique_label_codes(hub, dispat
 
 
 def test_imported_pickup_matches_one_made_by_the_pickups_service(hub, dispatcher, driver, db):
-    from app.pickups.schemas import pickup_in_schema, pickup_out_schema
+    from app.dispatch.schemas import staff_pickup_schema as pickup_out_schema
+    from app.pickups.schemas import pickup_in_schema
     from app.pickups.services import assign_pickup, create_pickup
 
     row = import_row(reference="RMA-IMP", phone="+31 6 12345678", email="zoe@example.com", line2="3-hoog", lat="52.3752",

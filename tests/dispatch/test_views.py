@@ -81,7 +81,7 @@ def upload(hub, dispatcher, db):  # type: ignore[no-untyped-def]
 
 def test_anonymous_people_are_sent_to_log_in_from_every_page(client, create_pickup, driver, upload, db):
     pickup = create_pickup(driver=driver)
-    for method, url, data in console_pages(pickup.id, driver.id, upload.id):
+    for method, url, _data in console_pages(pickup.id, driver.id, upload.id):
         if method == "POST":
             continue  # without a session there is no CSRF token; the CSRF tests cover refused posts
         response = client.get(url)
@@ -247,7 +247,7 @@ def test_unchanged_edit_changes_nothing(console, create_pickup, db):
     version = pickup.version
     assert console.post(f"/dispatch/pickups/{pickup.id}/edit", edit_form(console, pickup.id)).status_code == 303
     db.session.refresh(pickup)
-    assert [e.message for e in pickup.events] == ["Pickup %s created." % pickup.reference]
+    assert [e.message for e in pickup.events] == [f"Pickup {pickup.reference} created."]
     assert pickup.version == version
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import re
 
-from bench.bench_driver import BUDGET_BYTES, shell_first_load
 from app.driver.shell import LAZY_FILES, SHELL_MODULES, static_import_graph
+from bench.bench_driver import BUDGET_BYTES, shell_first_load
 
 
 def test_shell_links_its_manifest_and_loads_only_external_scripts(client):

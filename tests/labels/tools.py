@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import IN_CI
 
+
 def require_tool(name: str, package: str) -> str:
     path = shutil.which(name)
     if path is None:

@@ -1,9 +1,9 @@
 """The hub's receiving page: scan or type a label, choose a disposition per item, mark received."""
 import pytest
 
-from app.receiving.models import Disposition, ItemDisposition
 from app.labels.codes import format_label_code
 from app.pickups.models import Grade, Pickup, PickupStatus
+from app.receiving.models import Disposition, ItemDisposition
 from tests.labels.tools import csrf_from
 
 
@@ -20,7 +20,7 @@ def clerk_client(api_client, clerk):  # type: ignore[no-untyped-def]
 def _receive(client, pickup, choices, **extra):  # type: ignore[no-untyped-def]
     page = client.get(f"/hub/?code={pickup.label_code}")
     data = {"csrf_token": csrf_from(page.text), "version": str(pickup.version), **extra}
-    data.update({f"disposition-{item.id}": value for item, value in zip(pickup.items, choices)})
+    data.update({f"disposition-{item.id}": value for item, value in zip(pickup.items, choices, strict=False)})
     return client.post(f"/hub/pickups/{pickup.id}/receive", data=data)
 
 

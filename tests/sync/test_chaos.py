@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, func, select, text
 from app.pickups.models import PickupEvent, PickupStatus
 from app.sync.models import SyncClient, SyncMutation
 from tests.conftest import TEST_PASSWORD
-from tests.sync.conftest import Phone, collect_all
 from tests.support.server import LiveServer, database_url_of, login
+from tests.sync.conftest import Phone, collect_all
 
 pytestmark = pytest.mark.chaos
 
@@ -123,7 +123,7 @@ def test_a_hundred_random_orders_of_the_same_batches_give_the_same_final_state(a
             continue
         # Cut the queue into random batches, send them in random order, repeat some: a flaky network.
         cuts = sorted(rng.sample(range(1, len(mutations)), rng.randint(1, 4)))
-        batches = [mutations[a:b] for a, b in zip([0, *cuts], [*cuts, len(mutations)])]
+        batches = [mutations[a:b] for a, b in zip([0, *cuts], [*cuts, len(mutations)], strict=True)]
         acknowledged = 0
         for _ in range(200):
             # Half the time the batch the server waits for, else any: resent, early or late.
@@ -139,7 +139,7 @@ def test_a_hundred_random_orders_of_the_same_batches_give_the_same_final_state(a
         assert acknowledged == len(mutations), f"round {round_number} never finished"
         state = _final_state(db, [first, second])
         # Same statuses, versions (relative), items and timeline; only the ids differ from round to round.
-        normalised = [(s, v - r[1], f, items, [(k, mid, msg, rv) for k, mid, msg, rv in ev]) for (s, v, f, items, ev), r in zip(state, reference)]
+        normalised = [(s, v - r[1], f, items, [(k, mid, msg, rv) for k, mid, msg, rv in ev]) for (s, v, f, items, ev), r in zip(state, reference, strict=True)]
         expected = [(s, 0, f, items, ev) for s, v, f, items, ev in reference]
         assert normalised == expected, f"round {round_number} differs"
 
