@@ -35,6 +35,7 @@ T = TypeVar("T")
 
 _BEFORE_COMMIT = "backhaul.before_commit"
 _AFTER_COMMIT = "backhaul.after_commit"
+_AFTER_FLUSH = "backhaul.after_flush"
 
 
 class DatabaseBusy(DomainError):
@@ -135,6 +136,11 @@ def before_commit(key: str, callback: Callable[[Session], None]) -> None:
     db.session.info.setdefault(_BEFORE_COMMIT, {})[key] = callback
 
 
+def after_next_flush(key: str, callback: Callable[[Session], None]) -> None:
+    """Run ``callback`` once, when the session next writes its pending objects (new rows have ids then)."""
+    db.session.info.setdefault(_AFTER_FLUSH, {})[key] = callback
+
+
 def after_commit(callback: Callable[[], None]) -> None:
     """Run ``callback`` once this transaction has committed; forgotten on rollback."""
     db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
@@ -146,6 +152,12 @@ def _run_before_commit(session: Session) -> None:
     while pending := session.info.pop(_BEFORE_COMMIT, None):
         for callback in pending.values():
             callback(session)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _run_after_flush(session: Session, flush_context: Any) -> None:
+    for callback in session.info.pop(_AFTER_FLUSH, {}).values():
+        callback(session)
 
 
 @event.listens_for(Session, "after_commit")
@@ -161,3 +173,4 @@ def _run_after_commit(session: Session) -> None:
 def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_BEFORE_COMMIT, None)
     session.info.pop(_AFTER_COMMIT, None)
+    session.info.pop(_AFTER_FLUSH, None)

@@ -11,16 +11,17 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Connection, bindparam, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Connection, Table, bindparam, func, insert, select
+from sqlalchemy.orm import Session, joinedload
 
 from app.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from app.core.models import utcnow
+from app.core.transactions import after_next_flush
 from app.extensions import db
 from app.hubs.models import Hub
 from app.labels.codes import ALPHABET, CODE_LENGTH, format_label_code, is_valid_label_code, new_label_code, normalise_label_code
@@ -40,6 +41,7 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 _MAX_SCAN_LENGTH = 500
 _CHECK_PATH = re.compile(r"/l/([^/?#\s]+)")
 _CHUNK = 500  # values per IN (...) list: well under every database's parameter limit
+_AWAITING_LINKS = "backhaul.pickups_awaiting_links"
 
 
 # --- Errors -----------------------------------------------------------------------------------------
@@ -220,11 +222,23 @@ def issue_customer_token(pickup: Pickup) -> CustomerToken:
 
 
 def label_new_pickups(pickups: Sequence[Pickup]) -> None:
-    """Give pickups being created their label code and their customer's first link."""
-    now = utcnow()
+    """Give pickups being created their label code now, and their customer's first link once they are written."""
     for pickup, code in zip(pickups, issue_label_codes(len(pickups)), strict=True):
         pickup.label_code = code
-        db.session.add(CustomerToken(pickup=pickup, token=new_customer_token(), created_at=now))
+    waiting = db.session.info.setdefault(_AWAITING_LINKS, [])
+    waiting.extend(pickups)
+    after_next_flush("labels.first-links", _issue_first_links)
+
+
+def _issue_first_links(session: Session) -> None:
+    # Thousands of rows for a CSV import: one insert, once the pickups have their ids.
+    pickups: list[Pickup] = session.info.pop(_AWAITING_LINKS, [])
+    now = utcnow()
+    rows = [{"pickup_id": pickup.id, "token": new_customer_token(), "created_at": now} for pickup in pickups]
+    if rows:
+        session.connection().execute(insert(cast(Table, CustomerToken.__table__)), rows)
+    for pickup in pickups:
+        session.expire(pickup, ["customer_tokens"])
 
 
 def revoke_customer_token(pickup: Pickup, *, actor: User | None) -> CustomerToken | None:

@@ -110,16 +110,11 @@ def create_pickups(planned: Sequence[NewPickup], *, actor: User | None, source: 
         if plan.driver is not None:
             _check_driver(plan.driver)
     pickups: list[Pickup] = []
-    with numbered_together():
+    # Everything is decided before the first write, so each pickup is inserted once, already assigned.
+    with numbered_together(), db.session.no_autoflush:
+        positions = _next_route_positions({plan.driver.id for plan in planned if plan.driver is not None})
         for plan in planned:
-            pickup = Pickup(
-                **pickup_columns(plan.data),
-                status=PickupStatus.UNASSIGNED,
-                hub=plan.hub,
-                hub_id=plan.hub.id,
-                access_notes="",
-                version=0,
-            )
+            pickup = Pickup(**pickup_columns(plan.data), status=PickupStatus.UNASSIGNED, hub_id=plan.hub.id, access_notes="", version=0)
             pickup.notes = pickup.notes or ""
             pickup.scan_required = bool(pickup.scan_required)
             _check_window(pickup)
@@ -135,17 +130,13 @@ def create_pickups(planned: Sequence[NewPickup], *, actor: User | None, source: 
             pickups.append(pickup)
         db.session.add_all(pickups)
         events.announce(events.PickupCreated(p, _actor_id(actor), source) for p in pickups)
-        db.session.flush()
-        _insert_items(pickups, [plan.data["items"] for plan in planned])
-        by_driver: dict[int, list[Pickup]] = {}
-        drivers: dict[int, User] = {}
-        for plan, pickup in zip(planned, pickups, strict=True):
-            if plan.driver is not None:
-                by_driver.setdefault(plan.driver.id, []).append(pickup)
-                drivers[plan.driver.id] = plan.driver
-        for driver_id, theirs in by_driver.items():
-            assign_pickups(theirs, drivers[driver_id], actor=actor)
+        events.announce(
+            _assign(pickup, plan.driver, positions, actor=actor)
+            for plan, pickup in zip(planned, pickups, strict=True)
+            if plan.driver is not None
+        )
     db.session.flush()
+    _insert_items(pickups, [plan.data["items"] for plan in planned])
     return pickups
 
 
@@ -309,11 +300,17 @@ def get_driver(driver_id: int) -> User:
     return driver
 
 
-def _next_route_position(driver: User) -> int:
-    last = db.session.scalar(
-        select(func.max(Pickup.route_position)).where(Pickup.driver_id == driver.id, Pickup.status.in_(OPEN_STATUSES))
-    )
-    return (last or 0) + 1
+def _next_route_positions(driver_ids: set[int]) -> dict[int, int]:
+    """Each driver's next free route position: one query for any number of drivers."""
+    if not driver_ids:
+        return {}
+    rows = db.session.execute(
+        select(Pickup.driver_id, func.max(Pickup.route_position))
+        .where(Pickup.driver_id.in_(driver_ids), Pickup.status.in_(OPEN_STATUSES))
+        .group_by(Pickup.driver_id)
+    ).all()
+    last: dict[int, int] = {driver_id: position or 0 for driver_id, position in rows if driver_id is not None}
+    return {driver_id: last.get(driver_id, 0) + 1 for driver_id in driver_ids}
 
 
 def assign_pickup(pickup: Pickup, driver: User, *, actor: User | None) -> Pickup:
@@ -328,29 +325,27 @@ def assign_pickups(pickups: Sequence[Pickup], driver: User, *, actor: User | Non
     todo = [p for p in pickups if not (p.driver_id == driver.id and p.status is PickupStatus.ASSIGNED)]
     for pickup in todo:
         check_transition(pickup.status, PickupStatus.ASSIGNED)
-    position = _next_route_position(driver)
-    announced: list[events.DomainEvent] = []
-    for pickup in todo:
-        previous = pickup.driver
-        previous_id = pickup.driver_id
+    positions = _next_route_positions({driver.id})
+    events.announce([_assign(pickup, driver, positions, actor=actor) for pickup in todo])
+
+
+def _assign(pickup: Pickup, driver: User, positions: dict[int, int], *, actor: User | None) -> events.PickupAssigned:
+    """Put the pickup on the driver's route at their next position (``positions`` counts on)."""
+    previous_id = pickup.driver_id
+    previous = db.session.get(User, previous_id) if previous_id is not None else None
+    pickup.driver_id = driver.id
+    if "driver" in pickup.__dict__:  # keep a loaded relationship in step with the column
         pickup.driver = driver
-        pickup.driver_id = driver.id
-        pickup.route_position = position
-        position += 1
-        if previous is not None and previous.id != driver.id:
-            message, kind = f"Reassigned from {previous.name} to {driver.name}.", "reassigned"
-        else:
-            message, kind = f"Assigned to {driver.name}.", "assigned"
-        change_status(
-            pickup,
-            PickupStatus.ASSIGNED,
-            actor=actor,
-            kind=kind,
-            message=message,
-            data={"driver_id": driver.id, "previous_driver_id": previous_id},
-        )
-        announced.append(events.PickupAssigned(pickup, _actor_id(actor), driver.id, previous_id))
-    events.announce(announced)
+    pickup.route_position = positions[driver.id]
+    positions[driver.id] += 1
+    if previous is not None and previous.id != driver.id:
+        message, kind = f"Reassigned from {previous.name} to {driver.name}.", "reassigned"
+    else:
+        message, kind = f"Assigned to {driver.name}.", "assigned"
+    change_status(
+        pickup, PickupStatus.ASSIGNED, actor=actor, kind=kind, message=message, data={"driver_id": driver.id, "previous_driver_id": previous_id}
+    )
+    return events.PickupAssigned(pickup, _actor_id(actor), driver.id, previous_id)
 
 
 def unassign_pickup(pickup: Pickup, *, actor: User | None) -> Pickup:

@@ -47,11 +47,16 @@ class Evidence:
 
 @dataclass
 class Entry:
-    """One timeline entry on its way to the database; ``id`` is known once it is written."""
+    """One timeline entry on its way to the database.
+
+    Whoever needs its ``id`` once it is written (to link photos to it) says so
+    with ``needs_id``: reading ids back costs a round trip per row on SQLite.
+    """
 
     pickup: Pickup
     row: dict[str, Any]
     id: int | None = None
+    needs_id: bool = False
 
 
 def record_event(
@@ -121,18 +126,25 @@ def write_timeline(session: Session | None = None, *, flush: bool = True) -> Non
     entries: list[Entry] = session.info.pop(_PENDING, [])
     if not entries:
         return
-    rows = [{**entry.row, "pickup_id": entry.pickup.id} for entry in entries]
-    # render_nulls: one executemany for all rows, not one per pattern of empty columns.
-    statement = insert(PickupEvent).returning(PickupEvent.id, sort_by_parameter_order=True)
     # On the connection: this runs while the session flushes or reads, where ORM execution would recurse.
-    ids = session.connection().execute(statement.execution_options(render_nulls=True), rows).scalars().all()
-    pickups: dict[int, Pickup] = {}
-    for entry, event_id in zip(entries, ids, strict=True):
-        entry.id = event_id
-        pickups[id(entry.pickup)] = entry.pickup
+    # render_nulls: one executemany for all rows, not one per pattern of empty columns.
+    connection, statement = session.connection(), insert(PickupEvent).execution_options(render_nulls=True)
+    wanted = [entry for entry in entries if entry.needs_id]
+    if wanted:
+        returning = statement.returning(PickupEvent.id, sort_by_parameter_order=True)
+        ids = connection.execute(returning, [_row(entry) for entry in wanted]).scalars().all()
+        for entry, event_id in zip(wanted, ids, strict=True):
+            entry.id = event_id
+    if len(wanted) < len(entries):
+        connection.execute(statement, [_row(entry) for entry in entries if not entry.needs_id])
+    pickups = {id(entry.pickup): entry.pickup for entry in entries}
     for pickup in pickups.values():
         if "events" in pickup.__dict__:  # a loaded timeline would miss the new entries
             session.expire(pickup, ["events"])
+
+
+def _row(entry: Entry) -> dict[str, Any]:
+    return {**entry.row, "pickup_id": entry.pickup.id}
 
 
 @event.listens_for(Session, "after_flush_postexec")

@@ -162,6 +162,8 @@ class Batch:
         )
 
     def link_photos(self, entry: Entry, pickup: Pickup, photo_ids: list[UUID | str], role: str, item_id: int | None = None) -> None:
+        if photo_ids:
+            entry.needs_id = True
         for photo_id in photo_ids:
             self.links.append(
                 (entry, {"photo_id": str(photo_id), "pickup_id": pickup.id, "item_id": item_id, "driver_id": self.driver.id, "role": role})
