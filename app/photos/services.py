@@ -155,4 +155,4 @@ def photos_awaiting_by_driver() -> dict[int, int]:
         .where(Photo.id.is_(None))
         .group_by(PhotoLink.driver_id)
     )
-    return dict(rows)
+    return {driver_id: count for driver_id, count in rows}

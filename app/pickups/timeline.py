@@ -13,10 +13,11 @@ commit; a rollback forgets it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import groupby
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.models import utcnow
@@ -119,7 +120,7 @@ def write_timeline(session: Session | None = None, *, flush: bool = True) -> Non
     session = session or db.session()
     if not session.info.get(_PENDING):
         return
-    if any(entry.pickup.id is None for entry in session.info[_PENDING]):
+    if any(_pickup_id(entry) is None for entry in session.info[_PENDING]):
         if not flush:
             return
         session.flush()  # new pickups get their ids, and the flush writes the buffer
@@ -129,14 +130,17 @@ def write_timeline(session: Session | None = None, *, flush: bool = True) -> Non
     # On the connection: this runs while the session flushes or reads, where ORM execution would recurse.
     # render_nulls: one executemany for all rows, not one per pattern of empty columns.
     connection, statement = session.connection(), insert(PickupEvent).execution_options(render_nulls=True)
-    wanted = [entry for entry in entries if entry.needs_id]
-    if wanted:
-        returning = statement.returning(PickupEvent.id, sort_by_parameter_order=True)
-        ids = connection.execute(returning, [_row(entry) for entry in wanted]).scalars().all()
-        for entry, event_id in zip(wanted, ids, strict=True):
-            entry.id = event_id
-    if len(wanted) < len(entries):
-        connection.execute(statement, [_row(entry) for entry in entries if not entry.needs_id])
+    # Rows go in in the order they were recorded (the timeline's order is its ids'), one
+    # executemany per run of entries that do or do not need their id read back.
+    for needs_id, run in groupby(entries, key=lambda entry: entry.needs_id):
+        batch = list(run)
+        if needs_id:
+            returning = statement.returning(PickupEvent.id, sort_by_parameter_order=True)
+            ids = connection.execute(returning, [_row(entry) for entry in batch]).scalars().all()
+            for entry, event_id in zip(batch, ids, strict=True):
+                entry.id = event_id
+        else:
+            connection.execute(statement, [_row(entry) for entry in batch])
     pickups = {id(entry.pickup): entry.pickup for entry in entries}
     for pickup in pickups.values():
         if "events" in pickup.__dict__:  # a loaded timeline would miss the new entries
@@ -144,7 +148,14 @@ def write_timeline(session: Session | None = None, *, flush: bool = True) -> Non
 
 
 def _row(entry: Entry) -> dict[str, Any]:
-    return {**entry.row, "pickup_id": entry.pickup.id}
+    return {**entry.row, "pickup_id": _pickup_id(entry)}
+
+
+def _pickup_id(entry: Entry) -> int | None:
+    # From the identity map, not the attribute: reading an expired pickup's id would
+    # query, and a query writes the buffer first, which would ask for the id again.
+    identity = inspect(entry.pickup).identity
+    return identity[0] if identity else None
 
 
 @event.listens_for(Session, "after_flush_postexec")

@@ -131,3 +131,18 @@ def test_every_change_gets_a_higher_change_number(create_pickup, driver):
     before = pickup.change_seq
     services.assign_pickup(pickup, driver, actor=None)
     assert pickup.change_seq > before
+
+
+def test_timeline_keeps_the_order_entries_were_recorded_in_when_some_need_their_id(create_pickup, db):
+    from app.pickups.timeline import record_event, write_timeline
+
+    pickup = create_pickup()
+    kinds = ["driver_note", "collected", "driver_note", "field_conflict", "arrived"]
+    entries = [record_event(pickup, kind, message=f"{n}") for n, kind in enumerate(kinds)]
+    entries[1].needs_id = entries[3].needs_id = True  # photos link to these two
+    write_timeline()
+    db.session.commit()
+    db.session.expire_all()
+    assert [(e.kind, e.message) for e in pickup.events[1:]] == [(kind, f"{n}") for n, kind in enumerate(kinds)]
+    assert entries[1].id is not None and entries[3].id is not None
+    assert entries[1].id < entries[3].id
