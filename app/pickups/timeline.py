@@ -13,8 +13,8 @@ commit; a rollback forgets it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import groupby
 from datetime import datetime
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, insert, inspect
