@@ -25,6 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from app.accounts.services import load_session_user
+    from app.apikeys.auth import register_api_key_auth
     from app.core import database  # noqa: F401  (SQLite connection settings)
     from app.core.errors import error_body, register_error_handlers
     from app.core.security import register_security_headers
@@ -50,6 +51,7 @@ def _init_extensions(app: Flask) -> None:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
     register_error_handlers(app)
+    register_api_key_auth(app)
     register_unit_of_work(app)
     register_security_headers(app)
     register_template_filters(app)
@@ -60,11 +62,16 @@ def _init_extensions(app: Flask) -> None:
 
 def _subscribe_to_domain_events() -> None:
     """The domains above pickups react to its events (see app.pickups.events); connecting twice is harmless."""
+    from app.emails.subscribers import subscribe as emails_subscribe
     from app.labels.subscribers import subscribe as labels_subscribe
     from app.sync.subscribers import subscribe as sync_subscribe
+    from app.webhooks.subscribers import subscribe as webhooks_subscribe
 
     labels_subscribe()
     sync_subscribe()
+    # Messages to the outside world: written to the outbox in the change's transaction.
+    emails_subscribe()
+    webhooks_subscribe()
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -78,11 +85,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.driver.views import bp as driver_views
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
+    from app.outbox.views import bp as outbox_views
     from app.photos.api import blp as photos_api
     from app.portal.views import bp as portal_views
     from app.receiving.views import bp as hub_views
     from app.sync.api import blp as sync_api
     from app.sync.views import bp as sync_views
+    from app.webhooks.api import blp as webhooks_api
+    from app.webhooks.views import bp as webhooks_views
 
     app.register_blueprint(health)
     app.register_blueprint(accounts_views)
@@ -92,15 +102,21 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_views)
     app.register_blueprint(hub_views)
     app.register_blueprint(sync_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api):
+    app.register_blueprint(outbox_views)
+    app.register_blueprint(webhooks_views)
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, webhooks_api):
         api.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
+    from app.apikeys.cli import api_keys_cli
     from app.demo.cli import demo_data_command
+    from app.outbox.cli import outbox_cli
     from app.sync.cli import sync_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(api_keys_cli)
+    app.cli.add_command(outbox_cli)
