@@ -77,6 +77,7 @@ def _subscribe_to_domain_events() -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.api import blp as auth_api
     from app.accounts.views import bp as accounts_views
+    from app.apikeys.auth import declare_api_key_scheme
     from app.core.health import bp as health
     from app.dispatch import import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks_views)
     for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, webhooks_api):
         api.register_blueprint(blueprint)
+    declare_api_key_scheme()
 
 
 def _register_cli(app: Flask) -> None:

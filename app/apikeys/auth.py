@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import Flask, g, request
 
+from app.apikeys.scopes import SCOPES
 from app.apikeys.services import authenticate_api_key, bearer_secret
+from app.extensions import api
 
 
 def register_api_key_auth(app: Flask) -> None:
@@ -19,3 +21,15 @@ def register_api_key_auth(app: Flask) -> None:
         # Flask-Login reads the current user from here before it looks at the session,
         # so a browser cookie sent alongside never decides who this is.
         g._login_user = key.user
+
+
+def declare_api_key_scheme() -> None:
+    """The OpenAPI document says how to authenticate: an API key as a Bearer token, or a person's session."""
+    api.spec.components.security_scheme(
+        "apiKey",
+        {"type": "http", "scheme": "bearer", "description": f"An API key (`flask api-keys create`) with the scopes the call needs: {', '.join(SCOPES)}."},
+    )
+    api.spec.components.security_scheme(
+        "session", {"type": "apiKey", "in": "cookie", "name": "session", "description": "A logged-in person; unsafe requests carry X-CSRFToken."}
+    )
+    api.spec.options["security"] = [{"apiKey": []}, {"session": []}]
