@@ -30,8 +30,10 @@ def _init_extensions(app: Flask) -> None:
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
+    from app.photos.storage import init_app as init_photo_storage
 
     db.init_app(app)
+    init_photo_storage(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

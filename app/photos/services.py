@@ -14,7 +14,7 @@ from app.core.errors import Conflict, DomainError
 from app.extensions import db
 from app.photos.models import Photo, PhotoLink
 from app.photos.processing import PhotoRejected, normalise_photo
-from app.photos.storage import photo_file_names, remove_files, write_atomically
+from app.photos.storage import photo_file_names, photo_storage
 from app.pickups.models import Pickup
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -76,8 +76,9 @@ def store_photo(photo_id: UUID, data: bytes, *, sha256: str, uploader: User) -> 
     except PhotoRejected as rejected:
         raise PhotoRefused(rejected.status, rejected.code, rejected.message) from None
     stored_name, thumb_name = photo_file_names(str(photo_id), sha256)
-    write_atomically(stored_name, normalised.jpeg)
-    write_atomically(thumb_name, normalised.thumbnail)
+    storage = photo_storage()
+    storage.put(stored_name, normalised.jpeg)
+    storage.put(thumb_name, normalised.thumbnail)
     photo = Photo(
         id=str(photo_id),
         uploader_id=uploader.id,
@@ -104,7 +105,17 @@ def known_photo_files(names: list[str]) -> set[str]:
 
 def discard_photo_files(photo: Photo) -> None:
     """Remove the files of a photo whose row was not committed."""
-    remove_files(photo.stored_name, photo.thumb_name)
+    photo_storage().delete([photo.stored_name, photo.thumb_name])
+
+
+def read_photo_file(name: str) -> bytes:
+    """The bytes of a stored photo or thumbnail, from whichever store is configured."""
+    return photo_storage().get(name)
+
+
+def sweep_stray_photo_files() -> int:
+    """Files or objects of uploads whose row never committed (a killed process); answer how many went."""
+    return photo_storage().sweep_strays(known_photo_files)
 
 
 def can_see_photo(photo: Photo, viewer: User) -> bool:
