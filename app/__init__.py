@@ -101,8 +101,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import demo_data_command
+    from app.retention.cli import purge_expired_command
     from app.sync.cli import sync_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(purge_expired_command)

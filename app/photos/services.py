@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from flask import current_app, url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from app.accounts.models import User
 from app.core.errors import Conflict, DomainError
@@ -167,3 +167,38 @@ def photos_awaiting_by_driver() -> dict[int, int]:
         .group_by(PhotoLink.driver_id)
     )
     return {driver_id: count for driver_id, count in rows}
+
+
+@dataclass(frozen=True)
+class RemovedPhotos:
+    photos: int
+    names: list[str]  # files or objects to delete once the rows are gone
+
+
+def photos_of_pickups(pickup_ids: list[int]) -> list[Photo]:
+    """The stored photos these pickups refer to, and no photo another pickup still refers to."""
+    if not pickup_ids:
+        return []
+    linked = select(PhotoLink.photo_id).where(PhotoLink.pickup_id.in_(pickup_ids))
+    elsewhere = select(PhotoLink.photo_id).where(PhotoLink.photo_id.in_(linked), PhotoLink.pickup_id.not_in(pickup_ids))
+    return list(db.session.scalars(select(Photo).where(Photo.id.in_(linked), Photo.id.not_in(elsewhere))))
+
+
+def forget_photos_of_pickups(pickup_ids: list[int]) -> RemovedPhotos:
+    """Delete the photo rows and links of these pickups; the caller deletes ``names`` after the commit.
+
+    Rows first, bytes after the commit: a crash in between leaves files no row
+    knows, which the stray sweep (``sync purge``) removes; the other order could
+    leave rows pointing at nothing.
+    """
+    photos = photos_of_pickups(pickup_ids)
+    names = [name for photo in photos for name in (photo.stored_name, photo.thumb_name)]
+    if photos:
+        db.session.execute(delete(Photo).where(Photo.id.in_([photo.id for photo in photos])))
+    if pickup_ids:
+        db.session.execute(delete(PhotoLink).where(PhotoLink.pickup_id.in_(pickup_ids)))
+    return RemovedPhotos(len(photos), names)
+
+
+def delete_photo_files(names: list[str]) -> None:
+    photo_storage().delete(names)
