@@ -4,7 +4,7 @@ Pickups is the only writer of pickup facts; the domains above it react to what
 happened here without pickups knowing them: sync leaves tombstones when a
 pickup leaves a driver's phone, labels gives a new pickup its label code and
 customer link, and messages to customers and other systems hang here too.
-Subscribers are wired once in ``create_app`` (``app/subscribers.py``).
+Subscribers live in each domain's ``subscribers.py`` and are wired once in ``create_app``.
 
 Each event is named in the past tense for what happened in the domain. A
 signal is sent with the list of events of one kind (``events=[...]``), so a CSV
