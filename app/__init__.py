@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, redirect, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_settings
 from app.extensions import api, csrf, db, limiter, login_manager, migrate, wants_json
@@ -15,6 +16,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_settings(Path(app.instance_path), config))
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    if app.config["TRUSTED_PROXIES"]:
+        # Believe X-Forwarded-For/Proto/Host/Port from exactly that many proxies in front of us:
+        # client addresses (rate limits, logs) and https links come out right, and a client
+        # cannot forge its address by sending the header itself past the last trusted proxy.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
     _init_extensions(app)
     _subscribe_to_domain_events()
@@ -27,12 +34,14 @@ def _init_extensions(app: Flask) -> None:
     from app.accounts.services import load_session_user
     from app.core import database  # noqa: F401  (SQLite connection settings)
     from app.core.errors import error_body, register_error_handlers
+    from app.core.health import register_readiness
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
     from app.photos.storage import init_app as init_photo_storage
 
     db.init_app(app)
+    register_readiness(app)
     init_photo_storage(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)

@@ -30,6 +30,8 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask, current_app
 
+from app.core.health import add_readiness_check
+
 TEMP_PREFIX = ".upload-"
 _EXTENSION_KEY = "backhaul.photo_storage"
 
@@ -275,7 +277,9 @@ def storage_from_settings(settings: dict[str, Any]) -> PhotoStorage:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_EXTENSION_KEY] = storage_from_settings(app.config)
+    storage = storage_from_settings(app.config)
+    app.extensions[_EXTENSION_KEY] = storage
+    add_readiness_check(app, "photo_storage", storage.check)
 
 
 def photo_storage() -> PhotoStorage:
