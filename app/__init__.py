@@ -35,6 +35,7 @@ def _init_extensions(app: Flask) -> None:
     from app.core import database  # noqa: F401  (SQLite connection settings)
     from app.core.errors import error_body, register_error_handlers
     from app.core.health import register_readiness
+    from app.core.observability import register_observability
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
@@ -60,6 +61,7 @@ def _init_extensions(app: Flask) -> None:
             return jsonify(error_body("unauthorized", "Please log in first.")), 401
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
+    register_observability(app)
     register_error_handlers(app)
     register_unit_of_work(app)
     register_security_headers(app)
@@ -82,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.api import blp as auth_api
     from app.accounts.views import bp as accounts_views
     from app.core.health import bp as health
+    from app.core.observability import bp as observability
     from app.dispatch import import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.blueprint import bp as dispatch_views
@@ -96,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.sync.views import bp as sync_views
 
     app.register_blueprint(health)
+    app.register_blueprint(observability)
     app.register_blueprint(accounts_views)
     app.register_blueprint(dispatch_views)
     app.register_blueprint(driver_views)

@@ -68,6 +68,13 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "AWS_REGION": env.get("AWS_REGION") or None,
         # How many proxies stand in front of the app (their X-Forwarded-* headers are believed).
         "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"), default=0),
+        # Logs: one JSON object per line (production's default) or text; the level of our own loggers.
+        "LOG_FORMAT": (env.get("LOG_FORMAT") or ("json" if production else "text")).lower(),
+        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
+        # /metrics answers only with this bearer token; unset: /metrics is 404.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # prometheus_client's multiprocess folder (several gunicorn workers); it reads the variable itself too.
+        "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR") or None,
         # Personal data of pickups closed this many days ago is removed by `purge-expired`.
         "PERSONAL_DATA_RETENTION_DAYS": _count("PERSONAL_DATA_RETENTION_DAYS", env.get("PERSONAL_DATA_RETENTION_DAYS"), default=90),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
@@ -121,6 +128,8 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "PHOTO_REQUIRED_GRADES": ["C", "D"],
     }
     settings.update(overrides)
+    if settings["LOG_FORMAT"] not in ("json", "text"):
+        raise RuntimeError(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
     # Several instances must agree on the links they print; a guessed default would differ per host.
     if production and not env.get("PUBLIC_BASE_URL") and "PUBLIC_BASE_URL" not in overrides:
         raise RuntimeError("PUBLIC_BASE_URL must be set when BACKHAUL_ENV=production (customer links and QR codes use it)")
