@@ -27,10 +27,13 @@ def _init_extensions(app: Flask) -> None:
     from app.accounts.services import load_session_user
     from app.core import database  # noqa: F401  (SQLite connection settings)
     from app.core.errors import error_body, register_error_handlers
+    from app.core.inputs import register_input_guard
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
 
+    # First: the id converter must be in place before any route is added.
+    register_input_guard(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
