@@ -83,3 +83,30 @@ def _session_value(app, client, key):  # type: ignore[no-untyped-def]
         return None
     data = app.session_interface.get_signing_serializer(app).loads(cookie.value)
     return data.get(key)
+
+
+def test_staff_answers_with_personal_data_are_not_cached(api_client, dispatcher, create_pickup):
+    create_pickup()
+    client = api_client(dispatcher)
+    for url in ("/api/v1/pickups", "/dispatch/", "/api/v1/auth/session"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "no-store" in response.headers["Cache-Control"] and "private" in response.headers["Cache-Control"], url
+
+
+def test_hsts_only_in_production(app, database_url, tmp_path, monkeypatch):
+    from app import create_app
+    from tests.conftest import test_settings
+
+    assert "Strict-Transport-Security" not in app.test_client().get("/healthz").headers
+    production = create_app({**test_settings(database_url, tmp_path), "BACKHAUL_ENV": "production"})
+    assert production.test_client().get("/healthz").headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_hub_clerks_get_the_label_code_but_not_the_customers_private_link(api_client, create_user, dispatcher, create_pickup):
+    pickup = create_pickup()
+    clerk = api_client(create_user("hub"))
+    seen = clerk.get(f"/api/v1/pickups/{pickup.id}").json
+    assert seen["customer_url"] is None and seen["label_code"]
+    assert all(p["customer_url"] is None for p in clerk.get("/api/v1/pickups").json["items"])
+    assert api_client(dispatcher).get(f"/api/v1/pickups/{pickup.id}").json["customer_url"]
