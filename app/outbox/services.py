@@ -19,13 +19,13 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Table, and_, event, func, insert, or_, select
+from sqlalchemy import Table, and_, delete, event, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, NotFound
@@ -268,3 +268,11 @@ def resend_message(message_id: int) -> OutboxMessage:
     message.attempts = 0
     message.locked_until = None
     return message
+
+
+def forget_messages_about(pickup_ids: Sequence[int]) -> int:
+    """Delete the messages about these pickups (retention: they hold the customer's address and the pickup's data)."""
+    if not pickup_ids:
+        return 0
+    result = db.session.execute(delete(OutboxMessage).where(OutboxMessage.pickup_id.in_(list(pickup_ids))))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -4,7 +4,7 @@ Pickups is the only writer of pickup facts; the domains above it react to what
 happened here without pickups knowing them: sync leaves tombstones when a
 pickup leaves a driver's phone, labels gives a new pickup its label code and
 customer link, and messages to customers and other systems hang here too.
-Subscribers are wired once in ``create_app`` (``app/subscribers.py``).
+Subscribers live in each domain's ``subscribers.py`` and are wired once in ``create_app``.
 
 Each event is named in the past tense for what happened in the domain. A
 signal is sent with the list of events of one kind (``events=[...]``), so a CSV
@@ -132,6 +132,11 @@ class PickupRebooked(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PersonalDataRemoved(DomainEvent):
+    """The retention purge removed the customer's personal data; the anonymous facts stay."""
+
+
+@dataclass(frozen=True)
 class CommittedEvent:
     """A domain event as plain values, for those who hear of it after the commit."""
 
@@ -161,6 +166,7 @@ driver_noted = signals.signal("driver-noted")
 field_conflict_recorded = signals.signal("field-conflict-recorded")
 pickup_received = signals.signal("pickup-received")
 pickup_rebooked = signals.signal("pickup-rebooked")
+personal_data_removed = signals.signal("personal-data-removed")
 # After commit, with every event of the transaction in order.
 pickup_events_committed = signals.signal("pickup-events-committed")
 
@@ -180,6 +186,7 @@ SIGNALS = {
     FieldConflictRecorded: field_conflict_recorded,
     PickupReceived: pickup_received,
     PickupRebooked: pickup_rebooked,
+    PersonalDataRemoved: personal_data_removed,
 }
 
 _ANNOUNCED = "backhaul.pickup_events"

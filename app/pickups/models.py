@@ -122,6 +122,9 @@ class Pickup(TimestampMixin, Model):
     # How often the customer chose a new window (app.pickups.rebooking caps it).
     rebook_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
+    # Set when the retention purge removed the customer's personal data (app.pickups.retention).
+    personal_data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     # Bumped on every change a driver could see; sync mutations carry the version they saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Position in the global change sequence, for delta pulls (see app.sync).

@@ -1,7 +1,7 @@
 """messages: api keys, outbox, webhook endpoints; rebooking
 
 Revision ID: 0005_messages
-Revises: 0004_sync
+Revises: 0008_retention
 Create Date: 2026-12-02 12:45:59.151483
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_messages'
-down_revision = '0004_sync'
+down_revision = '0008_retention'
 branch_labels = None
 depends_on = None
 

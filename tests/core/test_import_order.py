@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"pickups"},
     # apikeys: an account of its own per key; outbox: the queue of messages to the outside.
     {"labels", "photos", "apikeys", "outbox"},
-    {"sync", "dispatch", "portal", "receiving", "driver"},
+    {"sync", "dispatch", "portal", "receiving", "driver", "retention"},
     # What is sent to the outside: emails (labels, pickups) and webhooks (the pickup as dispatch's API gives it).
     {"emails", "webhooks"},
     {"demo"},

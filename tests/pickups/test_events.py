@@ -320,6 +320,12 @@ def _change(kind: type[events.DomainEvent], pickup: Pickup, driver: Any, other_d
         actions[events.PickupFailed]()
         rebook_pickup(pickup, rebook_slots(pickup)[0])
         return
+    if kind is events.PersonalDataRemoved:
+        from app.pickups.retention import remove_personal_data
+
+        actions[events.PickupCancelled]()
+        remove_personal_data([pickup.id], now=utcnow())
+        return
     actions[kind]()
 
 
