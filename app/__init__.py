@@ -35,12 +35,15 @@ def _init_extensions(app: Flask) -> None:
     from app.core import database  # noqa: F401  (SQLite connection settings)
     from app.core.errors import error_body, register_error_handlers
     from app.core.health import register_readiness
+    from app.core.inputs import register_input_guard
     from app.core.observability import register_observability
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
     from app.photos.storage import init_app as init_photo_storage
 
+    # First: the id converter must be in place before any route is added.
+    register_input_guard(app)
     db.init_app(app)
     register_readiness(app)
     init_photo_storage(app)

@@ -86,6 +86,8 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
+        # "Keep me logged in" lasts two weeks, not Flask-Login's year; logout revokes it (accounts.sessions).
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 14,
         # CSRF tokens expire (an hour); the PWA asks /api/v1/auth/session for a fresh one.
         "WTF_CSRF_TIME_LIMIT": 3600,
         "WTF_CSRF_SSL_STRICT": production,

@@ -165,6 +165,12 @@ def register_error_handlers(app: Flask) -> None:
                 body.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
+    @app.errorhandler(OverflowError)
+    def handle_overflow(error: OverflowError):  # type: ignore[no-untyped-def]
+        # Date or number arithmetic past what Python can hold (``date.max + 1 day``): the input's fault.
+        log.warning("input overflowed: %s", error)
+        return error_response(422, "invalid_value", "A date or number is out of the range Backhaul can work with.")
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]
         log.exception("unhandled error")

@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from app.accounts.models import Role
 from app.core.auth import roles_required
+from app.core.inputs import checks_items_itself
 from app.core.models import utcnow
 from app.core.observability import SYNC_PUSH_MUTATIONS, SYNC_PUSH_SECONDS
 from app.core.transactions import begin_write_transaction
@@ -22,6 +23,7 @@ blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync", description="Sy
 
 
 @blp.route("/push", methods=["POST"])
+@checks_items_itself  # one mutation with broken text is one rejection, not a refused push
 @roles_required(Role.DRIVER)
 @blp.arguments(PushSchema)
 @blp.response(200, PushResponseSchema)
