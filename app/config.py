@@ -93,6 +93,9 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "WTF_CSRF_SSL_STRICT": production,
         # Uploads: a CSV import of 5,000 rows is well under this; photos have their own cap.
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Brotli where the browser takes it, else gzip; responses under 500 bytes are sent as they are.
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIN_SIZE": 500,
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
