@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, redirect, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_settings
 from app.extensions import api, csrf, db, limiter, login_manager, migrate, wants_json
@@ -15,6 +16,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_settings(Path(app.instance_path), config))
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
     _init_extensions(app)
     _subscribe_to_domain_events()
