@@ -32,6 +32,19 @@ def check_shared_limits(workers: int, environ: Mapping[str, str]) -> None:
         )
 
 
+def _count(name: str, value: str | None, *, default: int) -> int:
+    """A whole number ≥ 0 from the environment, or a start-up error that names the variable."""
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise RuntimeError(f"{name} must not be negative")
+    return number
+
+
 def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config from the environment, then apply explicit overrides (tests)."""
     env = os.environ
@@ -57,6 +70,23 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": env.get("REDIS_URL") or None,
         "PHOTO_STORAGE_DIR": env.get("PHOTO_STORAGE_DIR") or str(instance_path / "photos"),
+        # file:///path or s3://bucket/prefix (app.photos.storage); empty: the folder above.
+        "PHOTO_STORAGE_URL": env.get("PHOTO_STORAGE_URL") or "",
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        "AWS_ACCESS_KEY_ID": env.get("AWS_ACCESS_KEY_ID") or None,
+        "AWS_SECRET_ACCESS_KEY": env.get("AWS_SECRET_ACCESS_KEY") or None,
+        "AWS_REGION": env.get("AWS_REGION") or None,
+        # How many proxies stand in front of the app (their X-Forwarded-* headers are believed).
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"), default=0),
+        # Logs: one JSON object per line (production's default) or text; the level of our own loggers.
+        "LOG_FORMAT": (env.get("LOG_FORMAT") or ("json" if production else "text")).lower(),
+        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
+        # /metrics answers only with this bearer token; unset: /metrics is 404.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # prometheus_client's multiprocess folder (several gunicorn workers); it reads the variable itself too.
+        "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        # Personal data of pickups closed this many days ago is removed by `purge-expired`.
+        "PERSONAL_DATA_RETENTION_DAYS": _count("PERSONAL_DATA_RETENTION_DAYS", env.get("PERSONAL_DATA_RETENTION_DAYS"), default=90),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         # Sessions: HttpOnly always; Secure whenever we are served over HTTPS in production.
         "SESSION_COOKIE_HTTPONLY": True,
@@ -78,9 +108,6 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         # Keeps Backhaul's counters apart from other apps (or other Backhauls) on the same Redis.
         "RATELIMIT_KEY_PREFIX": env.get("LIMITS_KEY_PREFIX") or "",
-        # How many reverse proxies stand in front (werkzeug's ProxyFix): limits then see the
-        # client's address from X-Forwarded-For instead of the proxy's. 0: none, trust no header.
-        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
         "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
@@ -117,6 +144,11 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "PHOTO_REQUIRED_GRADES": ["C", "D"],
     }
     settings.update(overrides)
+    if settings["LOG_FORMAT"] not in ("json", "text"):
+        raise RuntimeError(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
+    # Several instances must agree on the links they print; a guessed default would differ per host.
+    if production and not env.get("PUBLIC_BASE_URL") and "PUBLIC_BASE_URL" not in overrides:
+        raise RuntimeError("PUBLIC_BASE_URL must be set when BACKHAUL_ENV=production (customer links and QR codes use it)")
     # A server database may drop idle connections (restarts, failovers): test them
     # before use. A SQLite file cannot, and the ping would cost a query per request.
     settings.setdefault(

@@ -36,7 +36,7 @@ def test_several_production_workers_without_redis_refuse_to_start():
 
 def test_gunicorn_with_two_production_workers_and_no_redis_exits(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    env.update({"BACKHAUL_ENV": "production", "SECRET_KEY": "x" * 32, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"})
+    env.update({"BACKHAUL_ENV": "production", "PUBLIC_BASE_URL": "https://backhaul.test", "SECRET_KEY": "x" * 32, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}"})
     result = subprocess.run(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "-w", "2", "-b", "127.0.0.1:0"],
         cwd=ROOT, env=env, capture_output=True, timeout=60,
@@ -58,7 +58,7 @@ def test_two_gunicorn_workers_sharing_redis_hold_each_limit_exactly(app, db, cre
     link = customer_url(pickup).replace("http://backhaul.test", "")
     prefix = f"backhaul-test-{uuid.uuid4().hex[:8]}"
     server = LiveServer(database_url_of(app), tmp_path / "photos", tmp_path / "gunicorn.log", extra_args=("--workers", "2"))
-    server.env.update({"REDIS_URL": os.environ["REDIS_TEST_URL"], "LIMITS_KEY_PREFIX": prefix, "BACKHAUL_ENV": "production"})
+    server.env.update({"REDIS_URL": os.environ["REDIS_TEST_URL"], "LIMITS_KEY_PREFIX": prefix, "BACKHAUL_ENV": "production", "PUBLIC_BASE_URL": "https://backhaul.test"})
     server.env.pop("RATELIMIT_STORAGE_URI", None)
     server.start()
     store = redis.Redis.from_url(os.environ["REDIS_TEST_URL"])
