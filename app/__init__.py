@@ -8,7 +8,7 @@ from flask import Flask, jsonify, redirect, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_settings
-from app.extensions import api, csrf, db, limiter, login_manager, migrate, wants_json
+from app.extensions import api, compress, csrf, db, limiter, login_manager, migrate, wants_json
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -50,6 +50,7 @@ def _init_extensions(app: Flask) -> None:
     init_photo_storage(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     api.init_app(app)
 

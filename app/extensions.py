@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import request
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -61,6 +62,8 @@ class BackhaulCSRF(CSRFProtect):
 
 
 csrf = BackhaulCSRF()
+# gzip or brotli for pages, CSS, JS and JSON (photos and PDFs are compressed already).
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 

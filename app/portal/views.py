@@ -42,11 +42,25 @@ def _missed(response: Response) -> bool:
     return response.status_code in (404, 410)
 
 
+def _valid_link_sent() -> bool:
+    # A customer's working link is served even while their address is limited: everyone behind
+    # one office or mobile-carrier address must not be locked out by one prober's misses.
+    token = (request.view_args or {}).get("token")
+    if not token:
+        return False
+    try:
+        resolve_customer_token(token)
+    except DomainError:
+        return False
+    return True
+
+
 lookup_limit = limiter.shared_limit(
     lambda: current_app.config["CUSTOMER_LOOKUP_LIMIT"],
     scope="customer-lookup",
     key_func=get_remote_address,
     deduct_when=_missed,
+    exempt_when=_valid_link_sent,
 )
 
 
