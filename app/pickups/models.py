@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, event, insert
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, Sequence, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin, UTCDateTime, utcnow
@@ -214,17 +214,22 @@ class PickupEvent(Model):
 
 
 class ChangeCounter(Model):
-    """One row holding the last number of the change sequence behind delta pulls (app.pickups.changes).
+    """SQLite's change sequence: one row holding the last number handed out (app.pickups.changes).
 
-    Taking a number updates this row, which holds its lock until commit; so
-    numbers are handed out in commit order and a delta pull can never skip a
-    change committed late by a slower transaction.
+    Taking a number updates this row; SQLite lets one writer in at a time
+    anyway, so numbers are handed out in commit order. PostgreSQL uses the
+    ``change_numbers`` sequence below instead: no row that every writer waits for.
     """
 
     __tablename__ = "change_counter"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# PostgreSQL's change sequence (create_all makes it there; SQLite has none and skips it).
+# CACHE 1 (the default) matters: the pull reads ``last_value`` as the newest number handed out.
+change_numbers = Sequence("change_numbers", metadata=Model.metadata)
 
 
 @event.listens_for(ChangeCounter.__table__, "after_create")

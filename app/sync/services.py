@@ -21,7 +21,7 @@ from app.core.errors import Forbidden, InvalidInput
 from app.core.inputs import storable
 from app.extensions import db
 from app.photos.models import PhotoLink
-from app.pickups.changes import last_change_number, numbered_together
+from app.pickups.changes import last_change_number, newest_change_number, numbered_together
 from app.pickups.models import Pickup, PickupStatus
 from app.pickups.timeline import write_timeline
 from app.sync.models import MutationStatus, SyncClient, SyncMutation, SyncTombstone
@@ -302,7 +302,11 @@ def pull_changes(driver: User, *, cursor: int | None, client_id: str | None, now
     hidden_before = age_out_finished_pickups(now, timedelta(hours=current_app.config["SYNC_FINISHED_VISIBLE_HOURS"]))
     head = last_change_number()
     purged_through = sync_state().tombstones_purged_through
-    reset = cursor is None or cursor == 0 or cursor > head or cursor <= purged_through
+    reset = cursor is None or cursor == 0 or cursor <= purged_through or cursor > newest_change_number()
+    if cursor is not None and not reset and cursor > head:
+        # A writer that announced late (app.pickups.changes) holds the watermark just below
+        # a cursor this phone already has: nothing new is visible yet; the cursor stays.
+        head = cursor
     if reset:
         changes = _full_state(driver, hidden_before)
     else:

@@ -1,0 +1,29 @@
+"""PostgreSQL hands out change numbers from a sequence, not the one change_counter row every writer waited for
+
+Revision ID: 0009_change_sequence
+Revises: 0008_retention
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_change_sequence"
+down_revision = "0008_retention"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return  # SQLite keeps the counter row: it serialises writers anyway.
+    last = op.get_bind().execute(sa.text("SELECT value FROM change_counter WHERE id = 1")).scalar() or 0
+    op.execute(f"CREATE SEQUENCE change_numbers START WITH {int(last) + 1}")
+
+
+def downgrade():
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.execute(
+        "UPDATE change_counter SET value = (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM change_numbers)"
+        " WHERE id = 1"
+    )
+    op.execute("DROP SEQUENCE change_numbers")
