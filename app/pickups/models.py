@@ -81,7 +81,11 @@ class Pickup(TimestampMixin, Model):
         Index("ix_pickups_window_start", "window_start"),
         Index("ix_pickups_status", "status"),
         # Delta pulls: one driver's pickups changed after a cursor (app.sync).
+        # (No index on change_seq alone: at 100k rows PostgreSQL preferred it and scanned every
+        # driver's recent changes.)
         Index("ix_pickups_driver_change", "driver_id", "change_seq"),
+        # Reset pulls: one driver's open pickups, and their finished ones changed lately (app.sync.scope).
+        Index("ix_pickups_driver_status_updated", "driver_id", "status", "updated_at"),
         # The sync age-out sweep: finished pickups whose last change is old enough.
         Index("ix_pickups_updated_at", "updated_at"),
     )
@@ -126,7 +130,7 @@ class Pickup(TimestampMixin, Model):
     # Bumped on every change a driver could see; sync mutations carry the version they saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Position in the global change sequence, for delta pulls (see app.sync).
-    change_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    change_seq: Mapped[int | None] = mapped_column(BigInteger)
 
     hub: Mapped[Hub] = relationship()
     driver: Mapped[User | None] = relationship(foreign_keys=[driver_id])

@@ -1,4 +1,5 @@
-"""PostgreSQL hands out change numbers from a sequence, not the one change_counter row every writer waited for
+"""PostgreSQL hands out change numbers from a sequence, not the one change_counter row every writer waited for;
+pulls get the indexes they use (reset: driver + status + updated_at) and lose the one that misled the planner
 
 Revision ID: 0009_change_sequence
 Revises: 0008_retention
@@ -13,6 +14,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table("pickups", schema=None) as batch_op:
+        batch_op.drop_index("ix_pickups_change_seq")
+        batch_op.create_index("ix_pickups_driver_status_updated", ["driver_id", "status", "updated_at"], unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite keeps the counter row: it serialises writers anyway.
     last = op.get_bind().execute(sa.text("SELECT value FROM change_counter WHERE id = 1")).scalar() or 0
@@ -20,6 +24,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("pickups", schema=None) as batch_op:
+        batch_op.drop_index("ix_pickups_driver_status_updated")
+        batch_op.create_index("ix_pickups_change_seq", ["change_seq"], unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(
