@@ -2,13 +2,13 @@
 pulls get the indexes they use (reset: driver + status + updated_at) and lose the one that misled the planner
 
 Revision ID: 0009_change_sequence
-Revises: 0008_retention
+Revises: 0005_messages
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_change_sequence"
-down_revision = "0008_retention"
+down_revision = "0005_messages"
 branch_labels = None
 depends_on = None
 
