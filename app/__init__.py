@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.labels.views import bp as labels_views
     from app.photos.api import blp as photos_api
     from app.portal.views import bp as portal_views
+    from app.receiving.api import blp as receiving_api
     from app.receiving.views import bp as hub_views
     from app.sync.api import blp as sync_api
     from app.sync.views import bp as sync_views
@@ -92,7 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_views)
     app.register_blueprint(hub_views)
     app.register_blueprint(sync_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api):
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, receiving_api):
         api.register_blueprint(blueprint)
 
 
