@@ -71,7 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.api import blp as auth_api
     from app.accounts.views import bp as accounts_views
     from app.core.health import bp as health
-    from app.dispatch import import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
+    from app.dispatch import import_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.blueprint import bp as dispatch_views
     from app.dispatch.pickups_api import blp as pickups_api
@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.portal.views import bp as portal_views
     from app.receiving.api import blp as receiving_api
     from app.receiving.views import bp as hub_views
+    from app.reports import views as report_views  # noqa: F401  (its routes attach to dispatch's blueprint)
     from app.sync.api import blp as sync_api
     from app.sync.views import bp as sync_views
 

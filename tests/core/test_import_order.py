@@ -25,6 +25,8 @@ LAYERS: list[set[str]] = [
     {"pickups"},
     {"labels", "photos"},
     {"sync", "dispatch", "portal", "receiving", "driver"},
+    # The report reads what dispatch planned and what the hub decided; it shows on dispatch's pages.
+    {"reports"},
     {"demo"},
 ]
 # The composition root: create_app wires every domain, models imports every table.
