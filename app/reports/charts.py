@@ -7,6 +7,7 @@ kinds of colour blindness (Okabe–Ito), and every series is named in a legend.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,11 +35,14 @@ def _number(value: float | int | Decimal) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
-def _nice_max(value: float) -> float:
+def _nice_max(value: float, ticks: int = 4) -> float:
+    """The smallest top of the axis above ``value`` whose ``ticks`` steps are 1, 2 or 5 × a power of ten."""
     if value <= 0:
-        return 1.0
-    step = 10 ** (len(str(int(value))) - 1)
-    return float(((int(value) // step) + 1) * step)
+        return float(ticks)
+    raw = value / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return float(step * ticks)
 
 
 def columns(chart_id: str, title: str, labels: Sequence[str], series: Sequence[Series], values: Sequence[dict[str, float]], description: str) -> Markup:
@@ -80,17 +84,19 @@ def columns(chart_id: str, title: str, labels: Sequence[str], series: Sequence[S
 
 def bars(chart_id: str, title: str, rows: Sequence[tuple[str, float | int | Decimal]], description: str, unit: str = "") -> Markup:
     """Horizontal bars, one per row, longest first as given."""
-    row_h = 26
-    height = TOP + row_h * max(len(rows), 1) + 8
-    label_w = 170
-    top = _nice_max(max((float(v) for _, v in rows), default=0))
-    plot_w = WIDTH - label_w - 80
+    # Narrower than the day charts: these sit in a third of the page, and their words must stay readable.
+    width, row_h, label_w = 380, 26, 130
+    height = 8 + row_h * max(len(rows), 1)
+    top = max((float(v) for _, v in rows), default=0) or 1.0
+    plot_w = width - label_w - 50
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
     ]
+    if not rows:
+        parts.append(f'<text x="{width / 2}" y="{height / 2 + 4}" text-anchor="middle" font-size="13" fill="#475467">{escape(description)}</text>')
     for index, (label, value) in enumerate(rows):
-        y = TOP + row_h * index
+        y = 4 + row_h * index
         w = plot_w * float(value) / top
         colour = PALETTE[index % len(PALETTE)]
         parts.append(f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" font-size="12" fill="#101828">{escape(label)}</text>')

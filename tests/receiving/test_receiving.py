@@ -95,7 +95,7 @@ def test_receiving_twice_is_harmless(clerk_client, collected_pickup, db):
     assert db.session.get(Pickup, pickup.id).version == version
     assert {d.disposition for d in db.session.query(ItemDisposition)} == {Disposition.RESTOCK}
     assert db.session.query(ItemDisposition).count() == 2
-    assert "Already received." in clerk_client.get(f"/hub/?code={pickup.label_code}").text
+    assert "Received: nothing more to do here." in clerk_client.get(f"/hub/?code={pickup.label_code}").text
 
 
 def test_a_pickup_still_at_the_customer_cannot_be_received(clerk_client, create_pickup, driver, db):
