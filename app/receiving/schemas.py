@@ -6,7 +6,6 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from app.labels.services import customer_url
 from app.pickups.models import Grade, ItemDiscrepancy, Pickup
 from app.pickups.receipt import discrepancy_json
 from app.pickups.schemas import ItemOutSchema, PickupOutSchema
@@ -56,9 +55,11 @@ class ReceivedItemSchema(ItemOutSchema):
 
 
 class ReceivedPickupSchema(PickupOutSchema):
-    """The pickup after receipt, with the hub's figures (decisions and discrepancies: ``received_json``)."""
+    """The pickup after receipt, with the hub's figures (decisions and discrepancies: ``received_json``).
 
-    customer_url = fields.Function(customer_url, allow_none=True)
+    No customer link: its token can cancel or edit, and receiving works from the label code.
+    """
+
     items = fields.List(fields.Nested(ReceivedItemSchema))
 
 

@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"pickups"},
     {"labels", "photos"},
-    {"sync", "dispatch", "portal", "receiving", "driver"},
+    {"sync", "dispatch", "portal", "receiving", "driver", "retention"},
     # The report reads what dispatch planned and what the hub decided; it shows on dispatch's pages.
     {"reports"},
     {"demo"},
