@@ -85,6 +85,8 @@ class Pickup(TimestampMixin, Model):
         Index("ix_pickups_driver_change", "driver_id", "change_seq"),
         # The sync age-out sweep: finished pickups whose last change is old enough.
         Index("ix_pickups_updated_at", "updated_at"),
+        # The report: one hub's pickups of a range of days.
+        Index("ix_pickups_hub_window", "hub_id", "window_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -230,6 +232,8 @@ class PickupEvent(Model):
     """
 
     __tablename__ = "pickup_events"
+    # The report's stop times and first-attempt rate look for one kind of entry per pickup.
+    __table_args__ = (Index("ix_pickup_events_pickup_kind", "pickup_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pickup_id: Mapped[int] = mapped_column(ForeignKey("pickups.id", ondelete="CASCADE"), index=True)

@@ -91,6 +91,10 @@ def upgrade():
             batch_op.alter_column('disposition', existing_type=sa.VARCHAR(length=9), type_=sa.String(length=18), existing_nullable=False)
         batch_op.create_foreign_key(batch_op.f('fk_item_dispositions_rule_id_disposition_rules'), 'disposition_rules', ['rule_id'], ['id'], ondelete='SET NULL')
 
+    # The report's range of one hub's days, and its look-ups of one kind of timeline entry per pickup.
+    op.create_index('ix_pickups_hub_window', 'pickups', ['hub_id', 'window_start'], unique=False)
+    op.create_index('ix_pickup_events_pickup_kind', 'pickup_events', ['pickup_id', 'kind'], unique=False)
+
     with op.batch_alter_table('pickup_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('category', sa.String(length=64), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('value', sa.Numeric(precision=12, scale=2), nullable=True))
@@ -102,6 +106,8 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_pickup_events_pickup_kind', table_name='pickup_events')
+    op.drop_index('ix_pickups_hub_window', table_name='pickups')
     with op.batch_alter_table('pickup_items', schema=None) as batch_op:
         batch_op.drop_column('unexpected')
         batch_op.drop_column('received_grade')
