@@ -1,20 +1,19 @@
-"""Receiving's own announcement: the hub decided what happens to items (for ``item.disposition_set``).
-
-Sent once per receipt, during the transaction, with every item decided in it;
-a subscriber that writes (an outbox row for a webhook) is committed or rolled
-back with the decision.
-"""
+"""What receiving announces, for the domains above it (webhooks): the hub decided items' dispositions."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from blinker import Namespace
 
+from app.pickups.models import Pickup
+
 signals = Namespace()
 
 
 @dataclass(frozen=True)
 class DecidedItem:
+    """One decision with what stood behind it: the count, the reason, the rules' suggestion."""
+
     item_id: int
     disposition: str
     quantity: int
@@ -25,15 +24,14 @@ class DecidedItem:
 
 @dataclass(frozen=True)
 class DispositionsSet:
-    pickup_id: int
+    """A clerk decided what happens to the items of one pickup (item id → disposition)."""
+
+    pickup: Pickup
     actor_id: int | None
-    items: tuple[DecidedItem, ...] = field(default_factory=tuple)
+    dispositions: dict[int, str] = field(default_factory=dict)
+    # The same decisions in detail, in the order they were made.
+    items: tuple[DecidedItem, ...] = ()
 
 
+# Sent inside the transaction of the decision, with ``events=[DispositionsSet, …]``.
 dispositions_set = signals.signal("dispositions-set")
-
-
-def announce_dispositions(event: DispositionsSet) -> None:
-    """Tell the subscribers (webhooks) once, with the whole list."""
-    if event.items:
-        dispositions_set.send(None, events=[event])

@@ -20,7 +20,7 @@ from app.pickups.receipt import CheckedItem, ExtraItem, door_quantity, expected_
 from app.pickups.services import StaleVersion, mark_received
 from app.pickups.states import describe
 from app.receiving import rules, valuation
-from app.receiving.events import DecidedItem, DispositionsSet, announce_dispositions
+from app.receiving.events import DecidedItem, DispositionsSet, dispositions_set
 from app.receiving.models import Disposition, ItemDisposition
 
 RECEIVABLE = (PickupStatus.COLLECTED, PickupStatus.PARTIALLY_COLLECTED)
@@ -168,16 +168,22 @@ def receive_pickup(
     except IntegrityError:
         # Another clerk received the same parcel at the same moment.
         raise Conflict(f"Pickup {pickup.reference} has just been received by someone else.", code="already_received") from None
-    announce_dispositions(
-        DispositionsSet(
-            pickup.id,
-            actor.id,
-            tuple(
-                DecidedItem(r.item.id, r.disposition.value, r.quantity, r.reason, r.suggested.value if r.suggested else None, r.rule_text)
-                for r in records
-            ),
+    if records:
+        # Once per receipt, with every decision: the item.disposition_set webhook hangs here.
+        dispositions_set.send(
+            None,
+            events=[
+                DispositionsSet(
+                    pickup,
+                    actor.id,
+                    {r.item.id: r.disposition.value for r in records},
+                    tuple(
+                        DecidedItem(r.item.id, r.disposition.value, r.quantity, r.reason, r.suggested.value if r.suggested else None, r.rule_text)
+                        for r in records
+                    ),
+                )
+            ],
         )
-    )
     return Received(pickup, records, receipt.discrepancies)
 
 

@@ -161,8 +161,11 @@ def test_dispositions_set_is_announced_once_with_every_item(collected_pickup, cl
         dispositions_set.disconnect(listen)
     assert len(heard) == 1 and len(heard[0]) == 1
     event = heard[0][0]
-    assert event.pickup_id == pickup.id and event.actor_id == clerk.id
-    assert sorted((i.item_id, i.disposition) for i in event.items) == sorted((i.id, "recycle") for i in pickup.items)
+    assert event.pickup.id == pickup.id and event.actor_id == clerk.id
+    assert event.dispositions == {i.id: "recycle" for i in pickup.items}
+    assert sorted((i.item_id, i.disposition, i.rule) for i in event.items) == sorted(
+        [(pickup.items[0].id, "recycle", "Rule 3: grade A → restock"), (pickup.items[1].id, "recycle", "Rule 6: grade D → recycle")]
+    )
 
 
 # --- the API ---------------------------------------------------------------------------------------
