@@ -103,6 +103,9 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "WTF_CSRF_SSL_STRICT": production,
         # Uploads: a CSV import of 5,000 rows is well under this; photos have their own cap.
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Brotli where the browser takes it, else gzip; responses under 500 bytes are sent as they are.
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIN_SIZE": 500,
         # With REDIS_URL, every worker and instance counts in one place; without it each process
         # counts alone (so gunicorn.conf.py refuses several production workers without it).
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
@@ -142,6 +145,28 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "PHOTO_STORED_JPEG_QUALITY": 85,
         "PHOTO_THUMB_EDGE": 320,
         "PHOTO_REQUIRED_GRADES": ["C", "D"],
+        # Outbox (app.outbox): retries with exponential backoff and jitter, then the message is dead.
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS") or 8),
+        "OUTBOX_RETRY_BASE_SECONDS": float(env.get("OUTBOX_RETRY_BASE_SECONDS") or 30),
+        "OUTBOX_RETRY_MAX_SECONDS": 6 * 3600,
+        "OUTBOX_LEASE_SECONDS": 120,
+        "OUTBOX_POLL_SECONDS": float(env.get("OUTBOX_POLL_SECONDS") or 2),
+        # Email to customers (app.emails); no SMTP_HOST: emails stay in the outbox, marked "not sent".
+        "SMTP_HOST": env.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(env.get("SMTP_PORT") or 0) or None,
+        "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_SECURITY": (env.get("SMTP_SECURITY") or "starttls").lower(),
+        "SMTP_TIMEOUT_SECONDS": 20,
+        "MAIL_FROM": env.get("MAIL_FROM") or "Backhaul <returns@backhaul.invalid>",
+        # Emails sent after the hub received the goods: the shop may prefer to send its own.
+        "EMAIL_RECEIVED": (env.get("EMAIL_RECEIVED") or "on").lower() not in ("0", "off", "false", "no"),
+        # Webhooks (app.webhooks): in production only https:// and never private or loopback
+        # addresses, except those listed here (comma-separated hosts, IPs or CIDR networks).
+        "WEBHOOK_PRIVATE_ALLOWLIST": [part.strip() for part in (env.get("WEBHOOK_PRIVATE_ALLOWLIST") or "").split(",") if part.strip()],
+        "WEBHOOK_TIMEOUT_SECONDS": 10,
+        # Rebooking from the customer's page (app.pickups.rebooking).
+        "REBOOK_LIMIT": int(env.get("REBOOK_LIMIT") or 3),
     }
     settings.update(overrides)
     if settings["LOG_FORMAT"] not in ("json", "text"):

@@ -3,7 +3,8 @@
 A browser or the PWA logs in (``POST /api/v1/auth/login``) and sends the
 session cookie on every call, and on every unsafe one (POST, PUT, PATCH,
 DELETE) the CSRF token from the login or ``GET /api/v1/auth/session`` in the
-``X-CSRFToken`` header. An apispec plugin writes that on every operation, so a
+``X-CSRFToken`` header; other systems send ``Authorization: Bearer <api key>``
+instead (app.apikeys). An apispec plugin writes that on every operation, so a
 new endpoint cannot forget it.
 """
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 
 from apispec import APISpec, BasePlugin
 
-SESSION = {"type": "apiKey", "in": "cookie", "name": "session", "description": "the session cookie set by POST /api/v1/auth/login"}
 CSRF = {
     "type": "apiKey",
     "in": "header",
@@ -29,7 +29,7 @@ class SessionAuthPlugin(BasePlugin):
 
     def init_spec(self, spec: APISpec) -> None:
         super().init_spec(spec)
-        spec.components.security_scheme("session", SESSION)
+        # "session" and "apiKey" (Bearer) are declared by app.apikeys.auth; the CSRF header is ours.
         spec.components.security_scheme("csrf", CSRF)
 
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -37,6 +37,6 @@ class SessionAuthPlugin(BasePlugin):
             if path in PUBLIC_PATHS:
                 operation.setdefault("security", [])
             elif method in UNSAFE:
-                operation.setdefault("security", [{"session": [], "csrf": []}])
+                operation.setdefault("security", [{"session": [], "csrf": []}, {"apiKey": []}])
             else:
-                operation.setdefault("security", [{"session": []}])
+                operation.setdefault("security", [{"session": []}, {"apiKey": []}])

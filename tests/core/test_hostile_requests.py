@@ -6,7 +6,6 @@ numbers and dates past what the code or the database holds, digits that are not
 """
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
