@@ -34,10 +34,11 @@ def _init_extensions(app: Flask) -> None:
     from app.accounts.services import load_session_user
     from app.apikeys.auth import register_api_key_auth
     from app.core import database  # noqa: F401  (SQLite connection settings)
-    from app.core.errors import error_body, register_error_handlers
+    from app.core.errors import ErrorSchema, error_body, register_error_handlers
     from app.core.health import register_readiness
     from app.core.inputs import register_input_guard
     from app.core.observability import register_observability
+    from app.core.openapi import SessionAuthPlugin
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
@@ -52,7 +53,9 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
-    api.init_app(app)
+    # OpenAPI describes the error body we send, not flask-smorest's own.
+    api.ERROR_SCHEMA = ErrorSchema
+    api.init_app(app, spec_kwargs={"extra_plugins": [SessionAuthPlugin()]})
 
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
