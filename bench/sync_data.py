@@ -4,23 +4,25 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 
 from app.extensions import db
-from app.pickups.models import ChangeCounter, Pickup, PickupStatus
+from app.pickups.changes import advance_change_numbers, newest_change_number
+from app.pickups.models import Pickup, PickupStatus
 from app.sync.models import SyncTombstone
 
 STATUSES = [PickupStatus.ASSIGNED, PickupStatus.COLLECTED, PickupStatus.FAILED, PickupStatus.RECEIVED, PickupStatus.CANCELLED]
 
 
-def insert_pickups(count: int, *, hub_id: int, driver_ids: list[int], start_seq: int = 0, chunk: int = 5000) -> int:
+def insert_pickups(count: int, *, hub_id: int, driver_ids: list[int], start_seq: int | None = None, chunk: int = 5000) -> int:
     """Insert ``count`` pickups spread over the drivers, each with its own change number; answer the last number.
 
     Also leaves one tombstone per 20 pickups, as reassignments would. Items are
     left out: a pull that finds no change never reads them.
     """
     now = datetime.now(timezone.utc)
-    seq = start_seq
+    # After the numbers already handed out, so a pull's watermark covers the new rows.
+    seq = newest_change_number() if start_seq is None else start_seq
     for offset in range(0, count, chunk):
         rows: list[dict[str, Any]] = []
         tombstones: list[dict[str, Any]] = []
@@ -71,5 +73,5 @@ def insert_pickups(count: int, *, hub_id: int, driver_ids: list[int], start_seq:
                     }
                 )
             db.session.execute(insert(SyncTombstone), tombstones)
-    db.session.execute(update(ChangeCounter).where(ChangeCounter.id == 1).values(value=seq))
+    advance_change_numbers(seq)
     return seq

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, Numeric, String, Text, event, insert
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, Numeric, Sequence, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin, UTCDateTime, utcnow
@@ -82,7 +82,11 @@ class Pickup(TimestampMixin, Model):
         Index("ix_pickups_window_start", "window_start"),
         Index("ix_pickups_status", "status"),
         # Delta pulls: one driver's pickups changed after a cursor (app.sync).
+        # (No index on change_seq alone: at 100k rows PostgreSQL preferred it and scanned every
+        # driver's recent changes.)
         Index("ix_pickups_driver_change", "driver_id", "change_seq"),
+        # Reset pulls: one driver's open pickups, and their finished ones changed lately (app.sync.scope).
+        Index("ix_pickups_driver_status_updated", "driver_id", "status", "updated_at"),
         # The sync age-out sweep: finished pickups whose last change is old enough.
         Index("ix_pickups_updated_at", "updated_at"),
         # The report: one hub's pickups of a range of days.
@@ -131,7 +135,7 @@ class Pickup(TimestampMixin, Model):
     # Bumped on every change a driver could see; sync mutations carry the version they saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Position in the global change sequence, for delta pulls (see app.sync).
-    change_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    change_seq: Mapped[int | None] = mapped_column(BigInteger)
 
     hub: Mapped[Hub] = relationship()
     driver: Mapped[User | None] = relationship(foreign_keys=[driver_id])
@@ -262,17 +266,22 @@ class PickupEvent(Model):
 
 
 class ChangeCounter(Model):
-    """One row holding the last number of the change sequence behind delta pulls (app.pickups.changes).
+    """SQLite's change sequence: one row holding the last number handed out (app.pickups.changes).
 
-    Taking a number updates this row, which holds its lock until commit; so
-    numbers are handed out in commit order and a delta pull can never skip a
-    change committed late by a slower transaction.
+    Taking a number updates this row; SQLite lets one writer in at a time
+    anyway, so numbers are handed out in commit order. PostgreSQL uses the
+    ``change_numbers`` sequence below instead: no row that every writer waits for.
     """
 
     __tablename__ = "change_counter"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# PostgreSQL's change sequence (create_all makes it there; SQLite has none and skips it).
+# CACHE 1 (the default) matters: the pull reads ``last_value`` as the newest number handed out.
+change_numbers = Sequence("change_numbers", metadata=Model.metadata)
 
 
 @event.listens_for(ChangeCounter.__table__, "after_create")

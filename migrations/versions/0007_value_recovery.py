@@ -2,7 +2,7 @@
 item value and weight; two more dispositions (dispose, return_to_customer)
 
 Revision ID: 0007_value_recovery
-Revises: 0005_messages
+Revises: 0009_change_sequence
 Create Date: 2026-12-02 12:52:32.018173
 
 """
@@ -23,7 +23,7 @@ def _existing(values, name):
 
 # revision identifiers, used by Alembic.
 revision = '0007_value_recovery'
-down_revision = "0005_messages"
+down_revision = "0009_change_sequence"
 branch_labels = None
 depends_on = None
 
