@@ -97,7 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.apikeys.auth import declare_api_key_scheme
     from app.core.health import bp as health
     from app.core.observability import bp as observability
-    from app.dispatch import import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
+    from app.dispatch import import_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.blueprint import bp as dispatch_views
     from app.dispatch.pickups_api import blp as pickups_api
@@ -107,7 +107,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.outbox.views import bp as outbox_views
     from app.photos.api import blp as photos_api
     from app.portal.views import bp as portal_views
+    from app.receiving.api import blp as receiving_api
     from app.receiving.views import bp as hub_views
+    from app.reports import views as report_views  # noqa: F401  (its routes attach to dispatch's blueprint)
     from app.sync.api import blp as sync_api
     from app.sync.views import bp as sync_views
     from app.webhooks.api import blp as webhooks_api
@@ -124,7 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sync_views)
     app.register_blueprint(outbox_views)
     app.register_blueprint(webhooks_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, webhooks_api):
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, webhooks_api, receiving_api):
         api.register_blueprint(blueprint)
     declare_api_key_scheme()
 

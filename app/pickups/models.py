@@ -3,9 +3,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, Sequence, String, Text, event, insert
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, Numeric, Sequence, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin, UTCDateTime, utcnow
@@ -88,6 +89,8 @@ class Pickup(TimestampMixin, Model):
         Index("ix_pickups_driver_status_updated", "driver_id", "status", "updated_at"),
         # The sync age-out sweep: finished pickups whose last change is old enough.
         Index("ix_pickups_updated_at", "updated_at"),
+        # The report: one hub's pickups of a range of days.
+        Index("ix_pickups_hub_window", "hub_id", "window_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -179,11 +182,52 @@ class PickupItem(Model):
     quantity: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(300), default="")
 
+    # An optional product family for the disposition rules (e.g. "phone", "toner").
+    category: Mapped[str] = mapped_column(String(64), default="")
+    # What one unit is worth, in the hub's currency, and what it weighs: the recovery figures.
+    value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+
     collected_quantity: Mapped[int | None] = mapped_column(Integer)
     grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "condition_grade"))
     condition_notes: Mapped[str | None] = mapped_column(Text)
 
+    # What the hub counted and graded on arrival (the door's figures stay above).
+    received_quantity: Mapped[int | None] = mapped_column(Integer)
+    received_grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "condition_grade"))
+    # Arrived at the hub without being on the pickup.
+    unexpected: Mapped[bool] = mapped_column(default=False)
+
     pickup: Mapped[Pickup] = relationship(back_populates="items")
+
+
+class DiscrepancyKind(str, enum.Enum):
+    QUANTITY = "quantity"  # another count than the driver's
+    GRADE = "grade"  # another condition than the driver's
+    MISSING = "missing"  # collected at the door, not in the parcel
+    EXTRA = "extra"  # in the parcel, not on the pickup
+
+
+class ItemDiscrepancy(Model):
+    """A difference between the doorstep record and the hub's, with both sides, who and when."""
+
+    __tablename__ = "item_discrepancies"
+    __table_args__ = (Index("ix_item_discrepancies_recorded_at", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pickup_id: Mapped[int] = mapped_column(ForeignKey("pickups.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("pickup_items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[DiscrepancyKind] = mapped_column(_enum(DiscrepancyKind, "discrepancy_kind"))
+    door: Mapped[str | None] = mapped_column(String(40))
+    hub: Mapped[str | None] = mapped_column(String(40))
+    # The driver whose doorstep record differs: the per-driver report counts these.
+    driver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[PickupItem] = relationship()
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    driver: Mapped[User | None] = relationship(foreign_keys=[driver_id])
 
 
 class PickupEvent(Model):
@@ -194,6 +238,8 @@ class PickupEvent(Model):
     """
 
     __tablename__ = "pickup_events"
+    # The report's stop times and first-attempt rate look for one kind of entry per pickup.
+    __table_args__ = (Index("ix_pickup_events_pickup_kind", "pickup_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pickup_id: Mapped[int] = mapped_column(ForeignKey("pickups.id", ondelete="CASCADE"), index=True)

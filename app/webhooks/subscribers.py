@@ -50,3 +50,10 @@ def subscribe() -> None:
         signal.connect(handler)
     receiving_events.dispositions_set.connect(_on_dispositions)
     register_sender(CHANNEL, send_webhook)
+
+
+def unsubscribe() -> None:
+    """Disconnect again (the benchmark measures a push without the outbox's subscribers)."""
+    for signal, handler in _HANDLERS.items():
+        signal.disconnect(handler)
+    receiving_events.dispositions_set.disconnect(_on_dispositions)
