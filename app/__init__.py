@@ -71,7 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.api import blp as auth_api
     from app.accounts.views import bp as accounts_views
     from app.core.health import bp as health
-    from app.dispatch import import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
+    from app.dispatch import admin_views, import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.blueprint import bp as dispatch_views
     from app.dispatch.pickups_api import blp as pickups_api
@@ -99,8 +99,10 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import demo_data_command
+    from app.hubs.cli import hubs_cli
     from app.sync.cli import sync_cli
 
+    app.cli.add_command(hubs_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(sync_cli)

@@ -93,3 +93,21 @@ def list_users(role: Role | None = None) -> list[User]:
     if role is not None:
         query = query.where(User.role == role)
     return list(db.session.scalars(query))
+
+
+def update_user(user: User, *, name: str, role: Role | str, hub_id: int | None, active: bool) -> User:
+    """Change a user's name, role, home hub or whether they may log in (a role change ends their sessions)."""
+    if not name.strip():
+        raise InvalidInput("Say the user's name.", fields={"name": ["Required."]})
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise InvalidInput("There is no such role.", fields={"role": ["Choose driver, dispatcher, hub or admin."]}) from None
+    if new_role is not user.role or (user.active and not active):
+        user.session_token = new_session_token()
+    user.name, user.role, user.hub_id, user.active = name.strip(), new_role, hub_id, active
+    return user
+
+
+def count_active_admins() -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active.is_(True))) or 0
