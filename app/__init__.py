@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
     from app.photos.api import blp as photos_api
+    from app.photos.api import pickup_photos_blp as pickup_photos_api
     from app.portal.views import bp as portal_views
     from app.receiving.views import bp as hub_views
     from app.sync.api import blp as sync_api
@@ -92,7 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_views)
     app.register_blueprint(hub_views)
     app.register_blueprint(sync_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api):
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api):
         api.register_blueprint(blueprint)
 
 

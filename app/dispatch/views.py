@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -21,11 +21,14 @@ from app.core.pagination import paginate
 from app.core.spreadsheets import csv_response
 from app.dispatch.blueprint import bp
 from app.dispatch.board import board_query, count_by_status, read_board_filter, timezone_for, today_in
+from app.dispatch.evidence import evidence_pdf as render_evidence_pdf
+from app.dispatch.evidence import proof_of
 from app.dispatch.exports import board_csv
 from app.dispatch.forms import FormInvalid, PickupForm, items_changed
 from app.extensions import db
 from app.hubs.models import Hub
 from app.hubs.services import list_hubs
+from app.photos.storage import path_of
 from app.pickups import services
 from app.pickups.models import Pickup, PickupStatus
 from app.pickups.schemas import CancelSchema, pickup_in_schema, pickup_patch_schema
@@ -99,11 +102,24 @@ def pickup_detail(pickup_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "dispatch/detail.html",
         pickup=pickup,
+        proof=proof_of(pickup, current_user),
         tz=pickup.hub.timezone,
         drivers=_drivers(),
         can_cancel=can_transition(pickup.status, PickupStatus.CANCELLED),
         can_assign=pickup.status in OPEN_STATUSES,
     )
+
+
+@bp.get("/pickups/<int:pickup_id>/evidence.pdf")
+def evidence_pdf(pickup_id: int):  # type: ignore[no-untyped-def]
+    """The evidence pack: one PDF that settles a dispute from the record alone."""
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    pdf = render_evidence_pdf(pickup, current_user, read_photo=lambda name: path_of(name).read_bytes())
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="evidence-{pickup.reference}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _form_page(form: PickupForm, *, pickup: Pickup | None, status: int = 200) -> tuple[str, int]:
