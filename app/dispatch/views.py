@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -24,6 +24,7 @@ from app.dispatch.board import board_query, count_by_status, read_board_filter, 
 from app.dispatch.evidence import evidence_pdf as render_evidence_pdf
 from app.dispatch.evidence import proof_of
 from app.dispatch.exports import board_csv
+from app.dispatch.live import POLL_INTERVAL_MS, change_token, marks_for
 from app.dispatch.forms import FormInvalid, PickupForm, items_changed
 from app.extensions import db
 from app.hubs.models import Hub
@@ -74,6 +75,9 @@ def board():  # type: ignore[no-untyped-def]
     return render_template(
         "dispatch/board.html",
         page=page,
+        marks=marks_for([p.id for p in page.items]),
+        change_token=change_token(),
+        poll_ms=POLL_INTERVAL_MS,
         board=board_filter,
         counts=count_by_status(current_user, board_filter),
         drivers=_drivers(),
@@ -83,6 +87,40 @@ def board():  # type: ignore[no-untyped-def]
         today=today_in(board_filter.tz_name),
         timedelta=timedelta,
     )
+
+
+@bp.get("/changes")
+def changes():  # type: ignore[no-untyped-def]
+    """The live pages' poll: ``{"token": …}``, which moves whenever something on the board may have changed."""
+    response = jsonify(token=change_token())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/pickups/assign")
+def assign_selected():  # type: ignore[no-untyped-def]
+    """Assign (or, with no driver chosen, unassign) the pickups ticked on the board: one picker for the page."""
+    back = _back(url_for(".board"))
+    try:
+        ids = [int(v) for v in request.form.getlist("pickup_ids") if v.strip().isdigit()]
+        if not ids:
+            raise InvalidInput("Tick one or more pickups first.", fields={"pickup_ids": ["None ticked."]})
+        pickups = [services.get_pickup(pickup_id, viewer=current_user) for pickup_id in ids]
+        driver_id = request.form.get("driver_id", "").strip()
+        if driver_id:
+            if not driver_id.isdigit():
+                raise InvalidInput("Choose a driver from the list.", fields={"driver_id": ["Not a driver."]})
+            driver = services.get_driver(int(driver_id))
+            services.assign_pickups(pickups, driver, actor=current_user)
+            flash(f"{len(pickups)} pickup{'s' if len(pickups) != 1 else ''} assigned to {driver.name}.")
+        else:
+            for pickup in pickups:
+                if pickup.driver_id is not None:
+                    services.unassign_pickup(pickup, actor=current_user)
+            flash(f"{len(pickups)} pickup{'s' if len(pickups) != 1 else ''} taken off their routes.")
+    except DomainError as error:
+        raise _action_failed(error, back) from error
+    return redirect(back, 303)
 
 
 @bp.get("/export.csv")
@@ -103,6 +141,8 @@ def pickup_detail(pickup_id: int):  # type: ignore[no-untyped-def]
         "dispatch/detail.html",
         pickup=pickup,
         proof=proof_of(pickup, current_user),
+        change_token=change_token(),
+        poll_ms=POLL_INTERVAL_MS,
         tz=pickup.hub.timezone,
         drivers=_drivers(),
         can_cancel=can_transition(pickup.status, PickupStatus.CANCELLED),
