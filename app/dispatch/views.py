@@ -24,8 +24,8 @@ from app.dispatch.board import board_query, count_by_status, read_board_filter, 
 from app.dispatch.evidence import evidence_pdf as render_evidence_pdf
 from app.dispatch.evidence import proof_of
 from app.dispatch.exports import board_csv
-from app.dispatch.live import POLL_INTERVAL_MS, change_token, marks_for
 from app.dispatch.forms import FormInvalid, PickupForm, items_changed
+from app.dispatch.live import POLL_INTERVAL_MS, change_token, marks_for
 from app.extensions import db
 from app.hubs.models import Hub
 from app.hubs.services import list_hubs
