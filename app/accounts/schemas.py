@@ -8,6 +8,9 @@ from app.accounts.models import Role
 class LoginSchema(Schema):
     email = fields.Email(required=True)
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    remember = fields.Boolean(
+        load_default=False, metadata={"description": "keep this device logged in (a remember cookie, at most 14 days)"}
+    )
 
 
 class UserSchema(Schema):

@@ -68,6 +68,11 @@ def load_session_user(session_id: str) -> User | None:
     return user
 
 
+def end_all_sessions(user: User) -> None:
+    """Make every session and remember cookie issued to ``user`` so far invalid (logout, "log out everywhere")."""
+    user.session_token = new_session_token()
+
+
 def deactivate_user(user: User) -> None:
     """Refuse this user from their next request on."""
     user.active = False

@@ -4,12 +4,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.accounts.limits import login_rate_limited
 from app.accounts.schemas import login_schema
 from app.accounts.services import authenticate
+from app.accounts.sessions import end_session, start_session
 
 bp = Blueprint("accounts", __name__)
 
@@ -48,7 +49,7 @@ def login():  # type: ignore[no-untyped-def]
         return render_template(
             "accounts/login.html", email=email, errors={"_form": ["Wrong email or password."]}
         ), 401
-    login_user(user, remember=bool(request.form.get("remember")))
+    start_session(user, remember=bool(request.form.get("remember")))
     return redirect(_safe_next(request.args.get("next")) or user.role.home)
 
 
@@ -57,6 +58,6 @@ def logout():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         # Logging out changes state, so it takes a POST with a CSRF token; GET asks.
         return render_template("accounts/logout.html")
-    logout_user()
+    end_session()
     flash("You are logged out.")
     return redirect(url_for("accounts.login"))

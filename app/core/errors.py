@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, UnprocessableEntity
 
+from app.core.observability import request_id
 from app.extensions import db, wants_json
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,11 @@ class PageAfterRollback(Exception):
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+    # The request id lets whoever reads the error find its log lines (see core.observability).
+    body: dict[str, Any] = {"code": code, "message": message, "fields": fields or {}}
+    if (current := request_id()) is not None:
+        body["request_id"] = current
+    return {"error": body}
 
 
 def error_response(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> tuple[Response | str, int]:
@@ -159,6 +164,12 @@ def register_error_handlers(app: Flask) -> None:
             if isinstance(body, Response):
                 body.headers["Allow"] = ", ".join(error.valid_methods)
         return response
+
+    @app.errorhandler(OverflowError)
+    def handle_overflow(error: OverflowError):  # type: ignore[no-untyped-def]
+        # Date or number arithmetic past what Python can hold (``date.max + 1 day``): the input's fault.
+        log.warning("input overflowed: %s", error)
+        return error_response(422, "invalid_value", "A date or number is out of the range Backhaul can work with.")
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):  # type: ignore[no-untyped-def]

@@ -1,7 +1,7 @@
 """Response headers every page and API answer carries."""
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 # Nothing is loaded from another origin, ever: the PWA must work offline, and a
 # customer's page must not leak its token to third parties. 'wasm-unsafe-eval'
@@ -24,9 +24,21 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Answers with personal data (staff pages and API, a customer's page): never kept by a shared
+# cache or left in the browser's disk cache. A view that chose its own Cache-Control keeps it.
+PRIVATE_PREFIXES = ("/api/", "/dispatch", "/hub", "/r/", "/l/", "/login", "/logout")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def register_security_headers(app: Flask) -> None:
+    production = app.config["BACKHAUL_ENV"] == "production"
+
     @app.after_request
     def add_security_headers(response: Response) -> Response:
+        if "Cache-Control" not in response.headers and request.path.startswith(PRIVATE_PREFIXES):
+            response.headers["Cache-Control"] = "private, no-store"
+        if production:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")

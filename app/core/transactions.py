@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app
 from sqlalchemy import event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.core.errors import DomainError, error_response
@@ -52,6 +52,12 @@ def is_busy(error: BaseException) -> bool:
     # PostgreSQL's serialization failure (40001) and deadlock (40P01) arrive as other DBAPI errors.
     code = getattr(getattr(error, "orig", None), "sqlstate", None)
     return isinstance(error, DBAPIError) and code in ("40001", "40P01")
+
+
+def _is_bad_value(error: BaseException) -> bool:
+    # SQLSTATE class 22: data exception (numeric out of range, invalid datetime, NUL in text …).
+    code = getattr(getattr(error, "orig", None), "sqlstate", None) or ""
+    return isinstance(error, DataError) or code.startswith("22")
 
 
 def _busy_answer(error: BaseException) -> Response:
@@ -86,6 +92,11 @@ def register_unit_of_work(app: Flask) -> None:
         db.session.rollback()
         if is_busy(error):
             return _busy_answer(error)
+        if _is_bad_value(error):
+            # The database refused a value (a number out of its range, a date it cannot hold): the
+            # input's fault, said plainly. The edge checks should have caught it first; log which.
+            log.warning("database refused a value: %s", getattr(error, "orig", error))
+            return error_response(422, "invalid_value", "A value is out of the range Backhaul can store.")
         log.exception("database error")
         return error_response(500, "server_error", "Something went wrong on our side. It has been logged.")
 

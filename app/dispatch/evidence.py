@@ -14,6 +14,7 @@ from fpdf import FPDF
 from app.accounts.models import User
 from app.core.models import utcnow
 from app.photos.services import PickupPhoto, can_see_pickup_photos, photos_of_pickup
+from app.photos.storage import PhotoNotFound
 from app.pickups.models import Pickup, PickupEvent
 
 COLLECTION_KINDS = ("collected", "partially_collected")
@@ -169,7 +170,12 @@ def evidence_pdf(pickup: Pickup, viewer: User, *, read_photo: Callable[[str], by
                 line(f"    sha256 {photo.photo.sha256 if photo.photo else '(not uploaded yet)'}")
                 line(f"    device time {_when(photo.captured_at, tz)}  ·  at {_place(photo.lat, photo.lon, photo.accuracy_m)}")
                 if photo.photo is not None:
-                    pdf.image(io.BytesIO(read_photo(photo.photo.stored_name)), w=70 if photo.kind != "signature" else 60)
+                    try:
+                        data = read_photo(photo.photo.stored_name)
+                    except PhotoNotFound:
+                        line("    (the file was removed by the retention purge; its hash above is what was received)")
+                    else:
+                        pdf.image(io.BytesIO(data), w=70 if photo.kind != "signature" else 60)
                 pdf.ln(2)
         if not proof.count:
             line("No photos were taken.")

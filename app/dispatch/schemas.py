@@ -3,19 +3,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_login import current_user
 from marshmallow import fields
 
+from app.accounts.models import Role
 from app.core.pagination import page_schema
 from app.labels.services import customer_url
 from app.pickups.schemas import EventOutSchema, PickupOutSchema
 
 
 class StaffPickupSchema(PickupOutSchema):
-    """A pickup as dispatch sees it: with the customer's private link, which drivers never get."""
+    """A pickup as staff see it: with the customer's private link for dispatch only.
 
-    customer_url = fields.Method("get_customer_url", allow_none=True)
+    The link's token lets whoever holds it cancel or edit the customer's notes,
+    so hub clerks (who work from the label code) get ``null``, as drivers never get it.
+    """
+
+    customer_url = fields.Method(
+        "get_customer_url", allow_none=True, metadata={"description": "the customer's private link; null for hub clerks and when revoked"}
+    )
 
     def get_customer_url(self, pickup: Any) -> str | None:
+        if getattr(current_user, "role", None) is Role.HUB:
+            return None
         return customer_url(pickup)
 
 

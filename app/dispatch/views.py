@@ -29,7 +29,7 @@ from app.dispatch.live import POLL_INTERVAL_MS, change_token, marks_for
 from app.extensions import db
 from app.hubs.models import Hub
 from app.hubs.services import list_hubs
-from app.photos.storage import path_of
+from app.photos.services import read_photo_file
 from app.pickups import services
 from app.pickups.models import Pickup, PickupStatus
 from app.pickups.schemas import CancelSchema, pickup_in_schema, pickup_patch_schema
@@ -154,7 +154,7 @@ def pickup_detail(pickup_id: int):  # type: ignore[no-untyped-def]
 def evidence_pdf(pickup_id: int):  # type: ignore[no-untyped-def]
     """The evidence pack: one PDF that settles a dispute from the record alone."""
     pickup = services.get_pickup(pickup_id, viewer=current_user)
-    pdf = render_evidence_pdf(pickup, current_user, read_photo=lambda name: path_of(name).read_bytes())
+    pdf = render_evidence_pdf(pickup, current_user, read_photo=read_photo_file)
     response = make_response(pdf)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="evidence-{pickup.reference}.pdf"'

@@ -16,10 +16,11 @@ from werkzeug.exceptions import ClientDisconnected
 from app.accounts.models import DISPATCH_ROLES, Role
 from app.core.auth import roles_required
 from app.core.errors import Conflict, NotFound
+from app.core.observability import PHOTO_BYTES
 from app.extensions import db
 from app.photos import services
 from app.photos.models import Photo
-from app.photos.storage import path_of
+from app.photos.storage import PhotoNotFound
 from app.pickups.models import Pickup
 
 blp = Blueprint("photos_api", __name__, url_prefix="/api/v1/photos", description="Photos taken by drivers")
@@ -72,6 +73,7 @@ def _answer(photo: Photo, status: int) -> Response:
 )
 def upload(photo_id: UUID):  # type: ignore[no-untyped-def]
     data = _read_body()
+    PHOTO_BYTES.labels("received").inc(len(data))
     sha256 = services.check_upload(data, request.headers.get("X-Content-SHA256"))
     stored = services.store_photo(photo_id, data, sha256=sha256, uploader=current_user)
     if not stored.created:
@@ -103,7 +105,14 @@ def _visible_photo(photo_id: UUID) -> Photo:
 
 def _serve(photo: Photo, name: str) -> Any:
     # Read whole (a few hundred KB at most): no open file handle outlives the request.
-    data = path_of(name).read_bytes()
+    # Streamed through the app rather than a presigned URL: the access check above stays the
+    # only door, the object store need not be reachable from staff browsers, and a photo is
+    # a few hundred KB that the browser then keeps (immutable) instead of asking again.
+    try:
+        data = services.read_photo_file(name)
+    except PhotoNotFound:
+        raise NotFound("This photo's file is gone (removed by the retention purge).") from None
+    PHOTO_BYTES.labels("served").inc(len(data))
     response = send_file(
         io.BytesIO(data), mimetype="image/jpeg", conditional=True, etag=hashlib.sha256(data).hexdigest(), last_modified=photo.created_at
     )

@@ -8,14 +8,14 @@ from datetime import datetime
 from uuid import UUID
 
 from flask import current_app, url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 
 from app.accounts.models import Role, User
 from app.core.errors import Conflict, DomainError
 from app.extensions import db
 from app.photos.models import Photo, PhotoLink
 from app.photos.processing import PhotoRejected, normalise_photo
-from app.photos.storage import photo_file_names, remove_files, write_atomically
+from app.photos.storage import photo_file_names, photo_storage
 from app.pickups.models import Pickup, PickupEvent
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -77,8 +77,9 @@ def store_photo(photo_id: UUID, data: bytes, *, sha256: str, uploader: User) -> 
     except PhotoRejected as rejected:
         raise PhotoRefused(rejected.status, rejected.code, rejected.message) from None
     stored_name, thumb_name = photo_file_names(str(photo_id), sha256)
-    write_atomically(stored_name, normalised.jpeg)
-    write_atomically(thumb_name, normalised.thumbnail)
+    storage = photo_storage()
+    storage.put(stored_name, normalised.jpeg)
+    storage.put(thumb_name, normalised.thumbnail)
     photo = Photo(
         id=str(photo_id),
         uploader_id=uploader.id,
@@ -105,7 +106,17 @@ def known_photo_files(names: list[str]) -> set[str]:
 
 def discard_photo_files(photo: Photo) -> None:
     """Remove the files of a photo whose row was not committed."""
-    remove_files(photo.stored_name, photo.thumb_name)
+    photo_storage().delete([photo.stored_name, photo.thumb_name])
+
+
+def read_photo_file(name: str) -> bytes:
+    """The bytes of a stored photo or thumbnail, from whichever store is configured."""
+    return photo_storage().get(name)
+
+
+def sweep_stray_photo_files() -> int:
+    """Files or objects of uploads whose row never committed (a killed process); answer how many went."""
+    return photo_storage().sweep_strays(known_photo_files)
 
 
 def staff_of_hub(viewer: User, hub_id: int) -> bool:
@@ -207,3 +218,38 @@ def photos_awaiting_by_driver() -> dict[int, int]:
         .group_by(PhotoLink.driver_id)
     )
     return {driver_id: count for driver_id, count in rows}
+
+
+@dataclass(frozen=True)
+class RemovedPhotos:
+    photos: int
+    names: list[str]  # files or objects to delete once the rows are gone
+
+
+def photos_of_pickups(pickup_ids: list[int]) -> list[Photo]:
+    """The stored photos these pickups refer to, and no photo another pickup still refers to."""
+    if not pickup_ids:
+        return []
+    linked = select(PhotoLink.photo_id).where(PhotoLink.pickup_id.in_(pickup_ids))
+    elsewhere = select(PhotoLink.photo_id).where(PhotoLink.photo_id.in_(linked), PhotoLink.pickup_id.not_in(pickup_ids))
+    return list(db.session.scalars(select(Photo).where(Photo.id.in_(linked), Photo.id.not_in(elsewhere))))
+
+
+def forget_photos_of_pickups(pickup_ids: list[int]) -> RemovedPhotos:
+    """Delete the photo rows and links of these pickups; the caller deletes ``names`` after the commit.
+
+    Rows first, bytes after the commit: a crash in between leaves files no row
+    knows, which the stray sweep (``sync purge``) removes; the other order could
+    leave rows pointing at nothing.
+    """
+    photos = photos_of_pickups(pickup_ids)
+    names = [name for photo in photos for name in (photo.stored_name, photo.thumb_name)]
+    if photos:
+        db.session.execute(delete(Photo).where(Photo.id.in_([photo.id for photo in photos])))
+    if pickup_ids:
+        db.session.execute(delete(PhotoLink).where(PhotoLink.pickup_id.in_(pickup_ids)))
+    return RemovedPhotos(len(photos), names)
+
+
+def delete_photo_files(names: list[str]) -> None:
+    photo_storage().delete(names)

@@ -4,7 +4,7 @@ Pickups is the only writer of pickup facts; the domains above it react to what
 happened here without pickups knowing them: sync leaves tombstones when a
 pickup leaves a driver's phone, labels gives a new pickup its label code and
 customer link, and messages to customers and other systems hang here too.
-Subscribers are wired once in ``create_app`` (``app/subscribers.py``).
+Subscribers live in each domain's ``subscribers.py`` and are wired once in ``create_app``.
 
 Each event is named in the past tense for what happened in the domain. A
 signal is sent with the list of events of one kind (``events=[...]``), so a CSV
@@ -124,6 +124,11 @@ class PickupReceived(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PersonalDataRemoved(DomainEvent):
+    """The retention purge removed the customer's personal data; the anonymous facts stay."""
+
+
+@dataclass(frozen=True)
 class CommittedEvent:
     """A domain event as plain values, for those who hear of it after the commit."""
 
@@ -152,6 +157,7 @@ pickup_failed = signals.signal("pickup-failed")
 driver_noted = signals.signal("driver-noted")
 field_conflict_recorded = signals.signal("field-conflict-recorded")
 pickup_received = signals.signal("pickup-received")
+personal_data_removed = signals.signal("personal-data-removed")
 # After commit, with every event of the transaction in order.
 pickup_events_committed = signals.signal("pickup-events-committed")
 
@@ -170,6 +176,7 @@ SIGNALS = {
     DriverNoted: driver_noted,
     FieldConflictRecorded: field_conflict_recorded,
     PickupReceived: pickup_received,
+    PersonalDataRemoved: personal_data_removed,
 }
 
 _ANNOUNCED = "backhaul.pickup_events"

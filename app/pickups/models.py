@@ -120,6 +120,9 @@ class Pickup(TimestampMixin, Model):
     failure_reason: Mapped[FailureReason | None] = mapped_column(_enum(FailureReason, "failure_reason"))
     failure_notes: Mapped[str | None] = mapped_column(Text)
 
+    # Set when the retention purge removed the customer's personal data (app.pickups.retention).
+    personal_data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     # Bumped on every change a driver could see; sync mutations carry the version they saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Position in the global change sequence, for delta pulls (see app.sync).

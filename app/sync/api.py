@@ -1,6 +1,7 @@
 """Sync JSON API for the driver app: push queued mutations, pull changes."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import jsonify, request
@@ -9,7 +10,9 @@ from flask_smorest import Blueprint
 
 from app.accounts.models import Role
 from app.core.auth import roles_required
+from app.core.inputs import checks_items_itself
 from app.core.models import utcnow
+from app.core.observability import SYNC_PUSH_MUTATIONS, SYNC_PUSH_SECONDS
 from app.core.transactions import begin_write_transaction
 from app.sync import services
 from app.sync.schemas import PullArgsSchema, PullResponseSchema, PushResponseSchema, PushSchema
@@ -20,12 +23,14 @@ blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync", description="Sy
 
 
 @blp.route("/push", methods=["POST"])
+@checks_items_itself  # one mutation with broken text is one rejection, not a refused push
 @roles_required(Role.DRIVER)
 @blp.arguments(PushSchema)
 @blp.response(200, PushResponseSchema)
 def push(data: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Apply queued mutations exactly once; one result per mutation (see docs/sync-protocol.md)."""
     received_at = utcnow()
+    started = time.perf_counter()
 
     begin_write_transaction()
     outcome = services.push_mutations(
@@ -38,6 +43,8 @@ def push(data: dict[str, Any]):  # type: ignore[no-untyped-def]
         app_version=data["app_version"] or request.headers.get("X-App-Version"),
         user_agent=request.user_agent.string,
     )
+    SYNC_PUSH_MUTATIONS.observe(len(data["mutations"]))
+    SYNC_PUSH_SECONDS.observe(time.perf_counter() - started)
     # Dumped by hand: 500 results through marshmallow would cost more than applying them.
     return jsonify(outcome.as_json())
 

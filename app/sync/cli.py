@@ -8,8 +8,7 @@ from flask.cli import AppGroup
 from app.core.errors import InvalidInput
 from app.core.models import utcnow
 from app.core.transactions import run_in_transaction
-from app.photos.services import known_photo_files
-from app.photos.storage import remove_stray_files
+from app.photos.services import sweep_stray_photo_files
 from app.sync.services import purge_sync_records
 
 sync_cli = AppGroup("sync", help="Sync protocol housekeeping.")
@@ -24,5 +23,5 @@ def purge_command(days: int | None) -> None:
         report = run_in_transaction(lambda: purge_sync_records(utcnow(), days=keep))
     except InvalidInput as error:
         raise click.UsageError(error.message) from None
-    stray = remove_stray_files(known_photo_files)
+    stray = sweep_stray_photo_files()
     click.echo(f"Purged {report.mutations} mutation records, {report.tombstones} tombstones, {stray} stray upload files.")

@@ -27,6 +27,7 @@ from marshmallow import ValidationError
 
 from app.accounts.models import User
 from app.core.errors import DomainError
+from app.core.inputs import bad_text, scrub
 from app.labels.codes import normalise_label_code
 from app.labels.services import resolve_scan
 from app.pickups import collection
@@ -72,7 +73,13 @@ class Mutation:
 
 def read_mutation(raw: dict[str, Any]) -> Mutation:
     """Check one mutation's envelope and arguments; never raises (the error is kept on it)."""
-    mutation = Mutation(id=raw["id"], raw=raw, name=str(raw.get("name") or "")[:40])
+    mutation = Mutation(id=raw["id"], raw=raw, name=scrub(str(raw.get("name") or "")[:40]))
+    broken = bad_text(raw)
+    if broken:
+        # Text PostgreSQL cannot store (NUL, an unpaired surrogate): refused here, for this mutation only.
+        code = "invalid_args" if all(path.startswith("args") for path in broken) else "invalid_mutation"
+        mutation.error = Rejected(code, "Some text in this action is broken (control characters or invalid Unicode).", fields=scrub(broken))
+        return mutation
     try:
         envelope = mutation_schema.load(raw)
     except ValidationError as error:

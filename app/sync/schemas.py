@@ -11,14 +11,14 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from app.core.inputs import MAX_ROW_ID, keepable_text
 from app.pickups.models import FailureReason, Grade
 from app.pickups.schemas import PickupOutSchema
 
-_NO_CONTROL = validate.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$", error="Contains control characters.")
+# Control characters and unpaired surrogates (which PostgreSQL cannot store) are refused.
+_NO_CONTROL = keepable_text
 CLIENT_ID = validate.Regexp(r"^[A-Za-z0-9_-]{8,64}$", error="Use 8 to 64 letters, digits, - or _ (a UUID is ideal).")
 MAX_PHOTOS = 20
-# Row ids are 32-bit integers in the database; anything larger cannot name a row.
-MAX_ROW_ID = 2**31 - 1
 _ROW_ID = validate.Range(min=1, max=MAX_ROW_ID, error="Not a known id.")
 
 
@@ -54,7 +54,7 @@ class MutationSchema(Schema):
         unknown = EXCLUDE
 
     id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**53))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=40), _NO_CONTROL])
     args = fields.Dict(required=True)
     base_version = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0))
     device_time = fields.AwareDateTime(load_default=None, allow_none=True, format="iso")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.core.errors import Forbidden, InvalidInput
+from app.core.inputs import storable
 from app.extensions import db
 from app.photos.models import PhotoLink
 from app.pickups.changes import last_change_number, numbered_together
@@ -31,6 +32,8 @@ from app.sync.settings import driver_settings
 
 # How often a pull records the phone's last contact (sync health page).
 PULL_CONTACT_EVERY = timedelta(seconds=30)
+# Characters of a rejected mutation's arguments (and error fields) kept for the sync health page.
+REJECTED_ARGS_KEPT = 4000
 
 
 class ClientOfAnotherDriver(Forbidden):
@@ -230,7 +233,9 @@ def _apply(driver: User, client: SyncClient, todo: list[Mutation], *, received_a
                 outcome = apply_mutation(batch, mutation)
             except Rejected as rejection:
                 keep_rejected_facts(batch, mutation, rejection)
-                result = _result(mutation.id, "rejected", rejection.code, rejection.message, fields=rejection.fields)
+                # The fields may name every unknown key sent: a few KB of them are enough to show.
+                fields = storable(rejection.fields, max_chars=REJECTED_ARGS_KEPT)
+                result = _result(mutation.id, "rejected", rejection.code, rejection.message, fields=fields)
                 status = MutationStatus.REJECTED
                 pickup_id = mutation.pickup_id if mutation.pickup_id in pickups else None
             else:
@@ -248,11 +253,16 @@ def _apply(driver: User, client: SyncClient, todo: list[Mutation], *, received_a
 def _record(client: SyncClient, mutation: Mutation, status: MutationStatus, result: dict[str, Any], pickup_id: int | None, batch: Batch) -> dict[str, Any]:
     location = mutation.location or {}
     raw_args = mutation.raw.get("args")
+    args = raw_args if isinstance(raw_args, dict) else {"_raw": mutation.raw}
+    if status is MutationStatus.REJECTED:
+        # What was refused is kept for a person to read, not whole: a few KB, scrubbed of what
+        # PostgreSQL cannot store (an applied mutation passed its schema, so it is both already).
+        args = storable(args, max_chars=REJECTED_ARGS_KEPT)
     return {
         "sync_client_id": client.id,
         "mutation_id": mutation.id,
         "name": mutation.name or "?",
-        "args": raw_args if isinstance(raw_args, dict) else {"_raw": mutation.raw},
+        "args": args,
         "base_version": mutation.base_version,
         "status": status,
         "code": result["code"],

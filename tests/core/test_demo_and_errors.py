@@ -38,4 +38,4 @@ def test_root_sends_anonymous_people_to_login(client):
 
 def test_health_endpoints(client):
     assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ok", "checks": {"database": "ok", "photo_storage": "ok"}}

@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"pickups"},
     {"labels", "photos"},
-    {"sync", "dispatch", "portal", "receiving", "driver"},
+    {"sync", "dispatch", "portal", "receiving", "driver", "retention"},
     {"demo"},
 ]
 # The composition root: create_app wires every domain, models imports every table.

@@ -22,8 +22,11 @@ def put(api, photo_id, data, sha=None, **headers):
 
 
 def stored_files(app) -> list[Path]:
-    root = Path(app.config["PHOTO_STORAGE_DIR"])
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    """Every stored name, straight from whichever store the test runs on (folder or SeaweedFS)."""
+    from app.photos.storage import photo_storage
+
+    with app.app_context():
+        return sorted(Path(name) for name in photo_storage().names())
 
 
 def count(db):
@@ -159,6 +162,7 @@ def test_photos_join_the_pickup_whichever_arrives_first(api_client, phone, drive
     assert photos[str(stranger_photo)].awaiting_upload
 
 
+@pytest.mark.parametrize("photo_backend", [{}], ids=["file"])  # file times are set by hand here; S3 below
 def test_purge_removes_files_a_killed_upload_left_but_keeps_stored_photos(api_client, driver, app, db):
     import os
     import time
@@ -173,7 +177,7 @@ def test_purge_removes_files_a_killed_upload_left_but_keeps_stored_photos(api_cl
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half a photo")
     old = time.time() - 7200
-    for path in [orphan, temp, *stored_files(app)]:
+    for path in [orphan, temp, *(root / name for name in stored_files(app))]:
         if path != young:
             os.utime(path, (old, old))
     result = app.test_cli_runner().invoke(args=["sync", "purge"])
@@ -181,3 +185,30 @@ def test_purge_removes_files_a_killed_upload_left_but_keeps_stored_photos(api_cl
     names = [p.name for p in stored_files(app)]
     assert young.name in names and orphan.name not in names and temp.name not in names
     assert sum(name.startswith(str(photo_id)) for name in names) == 2
+
+
+@pytest.mark.parametrize("photo_backend", ["s3"], indirect=True)
+def test_the_sweep_removes_objects_whose_row_never_committed_and_keeps_stored_photos(api_client, driver, app, db):
+    from app.photos.services import known_photo_files
+    from app.photos.storage import photo_storage
+
+    photo_id = uuid.uuid4()
+    put(api_client(driver), photo_id, camera_jpeg())
+    storage = photo_storage()
+    storage.put("ab/abandoned-0000.jpg", b"a photo whose row never committed")
+    # Objects cannot be aged by hand: a young cut-off keeps everything, a zero cut-off judges them all.
+    assert storage.sweep_strays(known_photo_files, older_than_seconds=3600) == 0
+    assert storage.sweep_strays(known_photo_files, older_than_seconds=0) == 1
+    names = [p.name for p in stored_files(app)]
+    assert "abandoned-0000.jpg" not in names and sum(name.startswith(str(photo_id)) for name in names) == 2
+
+
+def test_a_missing_file_is_a_404_not_a_500(api_client, driver, dispatcher, app, db):
+    from app.photos.storage import photo_storage
+
+    photo_id = uuid.uuid4()
+    put(api_client(driver), photo_id, camera_jpeg())
+    photo = db.session.get(Photo, str(photo_id))
+    photo_storage().delete([photo.stored_name])
+    response = api_client(dispatcher).get(f"/api/v1/photos/{photo_id}")
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"

@@ -97,3 +97,50 @@ def test_transparent_areas_become_white():
     image.save(out, format="PNG")
     result = normalise_photo(out.getvalue(), **LIMITS)
     assert all(channel > 240 for channel in _open(result.jpeg).getpixel((5, 5)))
+
+
+def _phone_upload(**save: object) -> bytes:
+    """What the driver app sends: an upright JPEG it already shrank, here with everything a camera adds."""
+    from tests.photos.images import upright_scene
+
+    out = io.BytesIO()
+    upright_scene(1600, 1200).save(out, format="JPEG", quality=80, **save)
+    return out.getvalue()
+
+
+def test_an_upright_small_jpeg_keeps_its_pixels_exactly_and_loses_all_metadata():
+    from PIL import ExifTags
+
+    from tests.photos.images import GPS
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update(GPS)
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">Prinsengracht 263</x:xmpmeta>'
+    source = _phone_upload(exif=exif.tobytes(), icc_profile=profile, comment=b"shot at Prinsengracht 263", xmp=xmp)
+    source += b"PK\x03\x04" + b"<script>alert('owned')</script>" * 20
+    result = normalise_photo(source, **LIMITS)
+    # Lossless: not re-encoded, so every pixel is what the phone sent.
+    assert _open(result.jpeg).tobytes() == _open(source).tobytes()
+    assert (result.width, result.height) == (1600, 1200)
+    for trace in (b"Exif", b"PhoneCo", b"Prinsengracht", b"ICC_PROFILE", b"xmpmeta", b"<script>", b"PK\x03\x04"):
+        assert trace not in result.jpeg, trace
+    image = _open(result.jpeg)
+    assert len(image.getexif()) == 0 and "icc_profile" not in image.info and "comment" not in image.info
+    assert max(_open(result.thumbnail).size) == 320
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.9, 0.999])
+def test_a_small_jpeg_cut_short_is_refused_on_the_cheap_path_too(cut):
+    data = _phone_upload()
+    with pytest.raises(PhotoRejected) as refused:
+        normalise_photo(data[: int(len(data) * cut)], **LIMITS)
+    assert refused.value.status == 422
+
+
+def test_a_sideways_or_oversized_jpeg_still_takes_the_re_encode_path():
+    sideways = normalise_photo(camera_jpeg(orientation=6, size=(400, 300)), **LIMITS)
+    assert _open(sideways.jpeg).size == (400, 300)  # turned upright, so it was re-encoded
+    big = normalise_photo(camera_jpeg(orientation=1, size=(3200, 2400)), **LIMITS)
+    assert (big.width, big.height) == (1600, 1200)

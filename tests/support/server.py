@@ -24,7 +24,9 @@ def free_port() -> int:
 class LiveServer:
     """gunicorn serving ``wsgi:app`` on the test's database and photo folder."""
 
-    def __init__(self, database_url: str, photo_dir: Path, log_path: Path, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self, database_url: str, photo_dir: Path, log_path: Path, extra_args: tuple[str, ...] = (), extra_env: dict[str, str] | None = None
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -34,6 +36,7 @@ class LiveServer:
             "SECRET_KEY": "test-secret-key",
             "PHOTO_STORAGE_DIR": str(photo_dir),
             "PYTHONWARNINGS": "ignore",
+            **(extra_env or {}),
         }
         self.extra_args = extra_args
         self.process: subprocess.Popen[bytes] | None = None

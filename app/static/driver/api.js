@@ -99,7 +99,7 @@ export async function refreshSession() {
 }
 
 export async function login(email, password) {
-  const response = await send("POST", "/api/v1/auth/login", { json: { email, password } });
+  const response = await send("POST", "/api/v1/auth/login", { json: { email, password, remember: true } });
   if (!response.ok) throw await errorFrom(response);
   const session = await response.json();
   rememberToken(session.csrf_token);

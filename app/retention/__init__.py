@@ -1,0 +1,1 @@
+"""Data retention: personal data and photos of long-closed pickups are removed (``purge-expired``)."""
