@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.blueprint import bp as dispatch_views
     from app.dispatch.pickups_api import blp as pickups_api
+    from app.dispatch.routes_api import blp as routes_api
     from app.driver.views import bp as driver_views
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
@@ -111,7 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_views)
     app.register_blueprint(hub_views)
     app.register_blueprint(sync_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api):
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api, routes_api):
         api.register_blueprint(blueprint)
 
 
