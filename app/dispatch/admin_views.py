@@ -6,13 +6,14 @@ the message and roll back.
 """
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.accounts.models import Role
-from app.accounts.services import count_active_admins, create_user, get_user, list_users, set_password, update_user
+from app.accounts.services import count_active_admins, create_user, get_user, list_users, set_driver_day, set_password, update_user
 from app.core.errors import DomainError, Forbidden, InvalidInput, PageAfterRollback
 from app.dispatch.blueprint import bp
 from app.hubs.services import create_hub, get_hub, list_hubs, update_hub
@@ -31,6 +32,23 @@ def _float_or_none(name: str) -> float | None:
         return float(text)
     except ValueError:
         raise InvalidInput(f"“{text}” is not a number.", fields={name: ["Use a decimal number, e.g. 52.37."]}) from None
+
+
+def _time_or_none(name: str) -> time | None:
+    text = request.form.get(name, "").strip()
+    try:
+        return time.fromisoformat(text) if text else None
+    except ValueError:
+        raise InvalidInput(f"“{text}” is not a time.", fields={name: ["Use HH:MM."]}) from None
+
+
+def _int_or_none(name: str) -> int | None:
+    text = request.form.get(name, "").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise InvalidInput(f"“{text}” is not a whole number.", fields={name: ["A whole number."]})
+    return int(text)
 
 
 def _hub_fields() -> dict[str, Any]:
@@ -119,6 +137,8 @@ def setup_edit_user(user_id: int):  # type: ignore[no-untyped-def]
         if user.id == current_user.id and (not active or form.get("role") != Role.ADMIN.value):
             raise InvalidInput("You cannot take away your own admin access; ask another admin.", fields={"role": ["Your own account."]})
         update_user(user, name=form.get("name", ""), role=form.get("role", ""), hub_id=_hub_id_field(), active=active)
+        if user.role is Role.DRIVER and "shift_start" in form:
+            set_driver_day(user, shift_start=_time_or_none("shift_start"), shift_end=_time_or_none("shift_end"), capacity_items=_int_or_none("capacity_items"))
         if form.get("password"):
             set_password(user, form["password"])
         if count_active_admins() == 0:

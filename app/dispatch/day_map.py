@@ -12,8 +12,9 @@ from app.extensions import db
 from app.pickups import services
 from app.pickups.models import Pickup, PickupEvent
 
-# Distinct on white and on each other, for up to twelve drivers (then they repeat).
-DRIVER_COLOURS = ["#1f6feb", "#d1242f", "#1a7f37", "#8250df", "#bf8700", "#0a7ea4", "#cf222e", "#116329", "#6639ba", "#953800", "#0550ae", "#a40e26"]
+# Driver colours (rings and route lines), chosen apart from the status colours that fill the stops
+# (grey, blue, green, amber, red), so a route is never mistaken for a status. They repeat after eight.
+DRIVER_COLOURS = ["#8250df", "#e16f24", "#0a9396", "#bf3989", "#6e4b1f", "#3d5a80", "#9a6700", "#57606a"]
 
 
 def _stop(p: Pickup, tz: str) -> dict[str, Any]:

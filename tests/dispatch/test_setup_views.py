@@ -54,3 +54,20 @@ def test_dispatchers_and_drivers_cannot_reach_setup(console_for, dispatcher, dri
     assert office.post("/dispatch/setup/hubs", {"code": "Z9", "name": "Z", "timezone": "UTC"}).status_code == 403
     assert find_hub_by_code("Z9") is None
     assert console_for(driver).get("/dispatch/setup").status_code == 403
+
+
+def test_admin_sets_a_drivers_shift_and_capacity_used_by_planning(console_for, create_user, driver, db, app):  # type: ignore[no-untyped-def]
+    from datetime import time
+
+    from app.dispatch.planning import shift_of
+
+    admin = console_for(create_user("admin", email="root@example.test"))
+    form = {"name": driver.name, "role": "driver", "active": "1", "shift_start": "07:30", "shift_end": "15:00", "capacity_items": "40"}
+    assert admin.post(f"/dispatch/setup/users/{driver.id}", form).status_code == 303
+    db.session.expire_all()
+    saved = find_user_by_email(driver.email)
+    assert (saved.shift_start, saved.shift_end, saved.capacity_items) == (time(7, 30), time(15), 40)
+    with app.test_request_context():
+        assert shift_of(saved) == (7 * 3600 + 1800, 15 * 3600)
+    assert admin.post(f"/dispatch/setup/users/{driver.id}", {**form, "shift_end": "06:00"}).status_code == 422
+    assert admin.post(f"/dispatch/setup/users/{driver.id}", {**form, "capacity_items": "lots"}).status_code == 422

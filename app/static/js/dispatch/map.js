@@ -26,7 +26,7 @@ function text(value) {
 }
 
 function time(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: data.timezone });
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: data.timezone });
 }
 
 function card(stop) {
