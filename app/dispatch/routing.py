@@ -17,8 +17,10 @@ from typing import Protocol
 import vroom
 
 EARTH_RADIUS_M = 6_371_000
-# VROOM's search effort (0–5): 3 finds nearly the same routes as 5 in a fraction of the time for a day's stops.
+# VROOM's search effort (0–5). For one driver's day 3 finds the routes 5 finds in a fraction of the time;
+# a fleet's day (200 stops, 10 vans) at 0 is within 1-2 % of level 2 in half the time (bench/bench_routes.py).
 EXPLORATION_LEVEL = 3
+PLAN_EXPLORATION_LEVEL = 0
 # Roads are longer than the straight line between two points: a common factor for city driving.
 DETOUR_FACTOR = 1.3
 
@@ -156,7 +158,8 @@ def _job(stop: Stop, location: int, skills: set[int] | None = None, priority: in
 
 
 def _solve(
-    depot_index: int, stops: Sequence[Stop], vehicles: Sequence[Vehicle], distances: _Distances, keep: set[int] | None = None
+    depot_index: int, stops: Sequence[Stop], vehicles: Sequence[Vehicle], distances: _Distances, keep: set[int] | None = None,
+    level: int = EXPLORATION_LEVEL,
 ) -> tuple[dict[int, list[int]], list[int]]:
     """VROOM's routes per vehicle and the stops it could not fit; stops in ``keep`` are the last it would drop."""
     problem = vroom.Input()
@@ -172,7 +175,7 @@ def _solve(
     for stop in stops:
         owner = fixed_to.get(stop.id)
         problem.add_job(_job(stop, distances.index[stop.id], {owner} if owner is not None else None, 100 if keep and stop.id in keep else 0))
-    solution = problem.solve(exploration_level=EXPLORATION_LEVEL, nb_threads=1)
+    solution = problem.solve(exploration_level=level, nb_threads=1)
     routes: dict[int, list[int]] = {v.id: [] for v in vehicles}
     frame = solution.routes
     for vehicle_id, kind, job_id in zip(frame["vehicle_id"], frame["type"], frame["id"], strict=True):
@@ -246,7 +249,7 @@ def plan_day(stops: Sequence[Stop], vehicles: Sequence[Vehicle], current: dict[i
     by_id = {s.id: s for s in stops}
     located = [s for s in stops if s.place is not None]
     distances = _Distances(depot, stops, matrix)
-    routes, unassigned = _solve(0, located, vehicles, distances) if located and vehicles else ({v.id: [] for v in vehicles}, [s.id for s in located])
+    routes, unassigned = _solve(0, located, vehicles, distances, level=PLAN_EXPLORATION_LEVEL) if located and vehicles else ({v.id: [] for v in vehicles}, [s.id for s in located])
     result = []
     for v in vehicles:
         order = routes.get(v.id, [])
