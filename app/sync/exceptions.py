@@ -39,7 +39,7 @@ def open_exceptions(now: datetime) -> Exceptions:
         select(PickupEvent).where(PickupEvent.needs_review.is_(True), PickupEvent.server_time >= since)
         .order_by(PickupEvent.server_time.desc()).limit(200)
     ))
-    rejected = [
+    rejected: list[tuple[SyncMutation, Pickup | None]] = [
         (mutation, pickup) for mutation, pickup in db.session.execute(
             select(SyncMutation, Pickup).join(SyncClient, SyncClient.id == SyncMutation.sync_client_id)
             .outerjoin(Pickup, Pickup.id == SyncMutation.pickup_id)
