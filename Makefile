@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint lint-js bench clean
 
 install: $(VENV)/.installed-python node_modules/.installed-npm app/static/vendor/.installed
 
@@ -41,9 +41,18 @@ test: install
 	$(BIN)/pytest
 
 # ruff (pyflakes, import order, bugbear, pyupgrade) and mypy on app/; CI runs it before the tests.
-lint: install
+lint: install lint-js
 	$(BIN)/ruff check app tests bench scripts wsgi.py
 	$(BIN)/mypy
+
+# The driver app's JS: TypeScript's checker (pinned in package-lock.json) over every
+# module, once as a window sees it and once as the service worker does (no DOM).
+# Every module must opt in with // @ts-check.
+lint-js: node_modules/.installed-npm
+	@missing=$$(grep -L '^// @ts-check' app/static/driver/*.js app/static/driver/screens/*.js); \
+	  if [ -n "$$missing" ]; then echo "missing // @ts-check: $$missing"; exit 1; fi
+	node_modules/.bin/tsc -p jsconfig.json
+	node_modules/.bin/tsc -p tsconfig.sw.json
 
 bench: install
 	$(BIN)/python -m bench

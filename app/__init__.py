@@ -8,7 +8,7 @@ from flask import Flask, jsonify, redirect, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_settings
-from app.extensions import api, csrf, db, limiter, login_manager, migrate, wants_json
+from app.extensions import api, compress, csrf, db, limiter, login_manager, migrate, wants_json
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -32,7 +32,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from app.accounts.services import load_session_user
+    from app.apikeys.auth import register_api_key_auth
     from app.core import database  # noqa: F401  (SQLite connection settings)
+    from app.core.compression import register_file_buffering
     from app.core.errors import error_body, register_error_handlers
     from app.core.health import register_readiness
     from app.core.inputs import register_input_guard
@@ -49,6 +51,8 @@ def _init_extensions(app: Flask) -> None:
     init_photo_storage(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
+    compress.init_app(app)
+    register_file_buffering(app)
     limiter.init_app(app)
     api.init_app(app)
 
@@ -66,6 +70,7 @@ def _init_extensions(app: Flask) -> None:
 
     register_observability(app)
     register_error_handlers(app)
+    register_api_key_auth(app)
     register_unit_of_work(app)
     register_security_headers(app)
     register_template_filters(app)
@@ -76,16 +81,22 @@ def _init_extensions(app: Flask) -> None:
 
 def _subscribe_to_domain_events() -> None:
     """The domains above pickups react to its events (see app.pickups.events); connecting twice is harmless."""
+    from app.emails.subscribers import subscribe as emails_subscribe
     from app.labels.subscribers import subscribe as labels_subscribe
     from app.sync.subscribers import subscribe as sync_subscribe
+    from app.webhooks.subscribers import subscribe as webhooks_subscribe
 
     labels_subscribe()
     sync_subscribe()
+    # Messages to the outside world: written to the outbox in the change's transaction.
+    emails_subscribe()
+    webhooks_subscribe()
 
 
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.api import blp as auth_api
     from app.accounts.views import bp as accounts_views
+    from app.apikeys.auth import declare_api_key_scheme
     from app.core.health import bp as health
     from app.core.observability import bp as observability
     from app.dispatch import admin_views, import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
@@ -96,12 +107,15 @@ def _register_blueprints(app: Flask) -> None:
     from app.driver.views import bp as driver_views
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
+    from app.outbox.views import bp as outbox_views
     from app.photos.api import blp as photos_api
     from app.photos.api import pickup_photos_blp as pickup_photos_api
     from app.portal.views import bp as portal_views
     from app.receiving.views import bp as hub_views
     from app.sync.api import blp as sync_api
     from app.sync.views import bp as sync_views
+    from app.webhooks.api import blp as webhooks_api
+    from app.webhooks.views import bp as webhooks_views
 
     app.register_blueprint(health)
     app.register_blueprint(observability)
@@ -112,14 +126,19 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(portal_views)
     app.register_blueprint(hub_views)
     app.register_blueprint(sync_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api, routes_api):
+    app.register_blueprint(outbox_views)
+    app.register_blueprint(webhooks_views)
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api, routes_api, webhooks_api):
         api.register_blueprint(blueprint)
+    declare_api_key_scheme()
 
 
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
+    from app.apikeys.cli import api_keys_cli
     from app.demo.cli import demo_data_command
     from app.hubs.cli import hubs_cli
+    from app.outbox.cli import outbox_cli
     from app.retention.cli import purge_expired_command
     from app.sync.cli import sync_cli
 
@@ -127,4 +146,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(sync_cli)
+    app.cli.add_command(api_keys_cli)
+    app.cli.add_command(outbox_cli)
     app.cli.add_command(purge_expired_command)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,15 @@ def _instance_secret_key(instance_path: Path) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def check_shared_limits(workers: int, environ: Mapping[str, str]) -> None:
+    """Refuse several production worker processes that would each keep their own rate-limit counts."""
+    if workers > 1 and environ.get("BACKHAUL_ENV") == "production" and not environ.get("REDIS_URL"):
+        raise RuntimeError(
+            f"{workers} workers without REDIS_URL would each count rate limits alone (a limit of 10 lets "
+            f"{10 * workers} through). Set REDIS_URL, or run one worker."
+        )
 
 
 def _count(name: str, value: str | None, *, default: int) -> int:
@@ -93,7 +103,14 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "WTF_CSRF_SSL_STRICT": production,
         # Uploads: a CSV import of 5,000 rows is well under this; photos have their own cap.
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # Brotli where the browser takes it, else gzip; responses under 500 bytes are sent as they are.
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIN_SIZE": 500,
+        # With REDIS_URL, every worker and instance counts in one place; without it each process
+        # counts alone (so gunicorn.conf.py refuses several production workers without it).
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        # Keeps Backhaul's counters apart from other apps (or other Backhauls) on the same Redis.
+        "RATELIMIT_KEY_PREFIX": env.get("LIMITS_KEY_PREFIX") or "",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
         "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
@@ -137,6 +154,28 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         # The map's tiles: none by default (stops and routes on a plain background, works offline).
         "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
         "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION") or "",
+        # Outbox (app.outbox): retries with exponential backoff and jitter, then the message is dead.
+        "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS") or 8),
+        "OUTBOX_RETRY_BASE_SECONDS": float(env.get("OUTBOX_RETRY_BASE_SECONDS") or 30),
+        "OUTBOX_RETRY_MAX_SECONDS": 6 * 3600,
+        "OUTBOX_LEASE_SECONDS": 120,
+        "OUTBOX_POLL_SECONDS": float(env.get("OUTBOX_POLL_SECONDS") or 2),
+        # Email to customers (app.emails); no SMTP_HOST: emails stay in the outbox, marked "not sent".
+        "SMTP_HOST": env.get("SMTP_HOST") or None,
+        "SMTP_PORT": int(env.get("SMTP_PORT") or 0) or None,
+        "SMTP_USERNAME": env.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD") or None,
+        "SMTP_SECURITY": (env.get("SMTP_SECURITY") or "starttls").lower(),
+        "SMTP_TIMEOUT_SECONDS": 20,
+        "MAIL_FROM": env.get("MAIL_FROM") or "Backhaul <returns@backhaul.invalid>",
+        # Emails sent after the hub received the goods: the shop may prefer to send its own.
+        "EMAIL_RECEIVED": (env.get("EMAIL_RECEIVED") or "on").lower() not in ("0", "off", "false", "no"),
+        # Webhooks (app.webhooks): in production only https:// and never private or loopback
+        # addresses, except those listed here (comma-separated hosts, IPs or CIDR networks).
+        "WEBHOOK_PRIVATE_ALLOWLIST": [part.strip() for part in (env.get("WEBHOOK_PRIVATE_ALLOWLIST") or "").split(",") if part.strip()],
+        "WEBHOOK_TIMEOUT_SECONDS": 10,
+        # Rebooking from the customer's page (app.pickups.rebooking).
+        "REBOOK_LIMIT": int(env.get("REBOOK_LIMIT") or 3),
     }
     settings.update(overrides)
     if settings["LOG_FORMAT"] not in ("json", "text"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import request
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -38,7 +39,31 @@ else:
     Model = db.Model
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
-csrf = CSRFProtect()
+
+
+def carries_api_key() -> bool:
+    """An API request that names an API key (``Authorization: Bearer``); app.apikeys checks the key itself."""
+    scheme = request.headers.get("Authorization", "").partition(" ")[0]
+    return request.path.startswith("/api/") and scheme.lower() == "bearer"
+
+
+class BackhaulCSRF(CSRFProtect):
+    """CSRF protection, except for requests that carry an API key.
+
+    CSRF is an attack on cookies a browser sends by itself; a Bearer key is never
+    sent by a browser on its own, and app.apikeys refuses the request (401) unless
+    the key is valid, so such a request never falls back to the session.
+    """
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        if carries_api_key():
+            return
+        super().protect(apply_exemptions=apply_exemptions)
+
+
+csrf = BackhaulCSRF()
+# gzip or brotli for pages, CSS, JS and JSON (photos and PDFs are compressed already).
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 

@@ -116,6 +116,8 @@ def _endpoint() -> str:
 
 
 def register_observability(app: Flask) -> None:
+    if not app.config.get("OBSERVABILITY_ENABLED", True):
+        return  # only the benchmark turns it off, to measure what it costs
     configure_logging(app)
 
     @app.before_request

@@ -25,6 +25,7 @@ from app.core.spreadsheets import csv_response
 from app.dispatch import planning
 from app.dispatch.blueprint import bp
 from app.dispatch.board import BoardFilter, board_query, count_by_status, read_board_filter, timezone_for, today_in
+from app.dispatch.customer_messages import email_history, resend_customer_email
 from app.dispatch.day_map import day_map
 from app.dispatch.evidence import evidence_pdf as render_evidence_pdf
 from app.dispatch.evidence import proof_of
@@ -34,6 +35,7 @@ from app.dispatch.live import POLL_INTERVAL_MS, change_token, marks_for
 from app.extensions import db
 from app.hubs.models import Hub
 from app.hubs.services import list_hubs
+from app.labels.services import describe_customer_link, reissue_customer_token, revoke_customer_token
 from app.photos.services import read_photo_file
 from app.pickups import services
 from app.pickups.models import Pickup, PickupStatus
@@ -187,6 +189,8 @@ def pickup_detail(pickup_id: int):  # type: ignore[no-untyped-def]
         drivers=_drivers(),
         can_cancel=can_transition(pickup.status, PickupStatus.CANCELLED),
         can_assign=pickup.status in OPEN_STATUSES,
+        link=describe_customer_link(pickup),
+        emails=email_history(pickup),
     )
 
 
@@ -200,6 +204,32 @@ def evidence_pdf(pickup_id: int):  # type: ignore[no-untyped-def]
     response.headers["Content-Disposition"] = f'attachment; filename="evidence-{pickup.reference}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+@bp.post("/pickups/<int:pickup_id>/customer-link/<action>")
+def customer_link(pickup_id: int, action: str):  # type: ignore[no-untyped-def]
+    """Revoke the customer's link, or issue a new one (the old one stops working)."""
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    back = url_for(".pickup_detail", pickup_id=pickup.id)
+    if action == "revoke":
+        revoke_customer_token(pickup, actor=current_user)
+        flash("The customer's link no longer works.")
+    elif action == "reissue":
+        reissue_customer_token(pickup, actor=current_user)
+        flash("A new customer link was issued; the old one no longer works. Resend the email so the customer has it.")
+    else:
+        raise NotFound("No such action.")
+    return redirect(back), 303
+
+
+@bp.post("/pickups/<int:pickup_id>/email")
+def resend_email(pickup_id: int):  # type: ignore[no-untyped-def]
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    back = url_for(".pickup_detail", pickup_id=pickup.id)
+    try:
+        kind = resend_customer_email(pickup)
+    except DomainError as error:
+        raise _action_failed(error, back) from None
+    flash(f"The {kind.replace('_', ' ')} email to {pickup.customer_email} is queued.")
+    return redirect(back), 303
 
 
 def _form_page(form: PickupForm, *, pickup: Pickup | None, status: int = 200) -> tuple[str, int]:

@@ -18,9 +18,18 @@ SHELL_MODULES = (
     "driver/app.js",
     "driver/api.js",
     "driver/db.js",
+    "driver/dom.js",
+    "driver/events.js",
+    "driver/words.js",
+    "driver/settings.js",
     "driver/outbox.js",
     "driver/sync.js",
-    "driver/ui.js",
+    "driver/push.js",
+    "driver/pull.js",
+    "driver/photo-upload.js",
+    "driver/label-prefetch.js",
+    "driver/triggers.js",
+    "driver/widgets.js",
     "driver/labelcode.js",
     "driver/location.js",
     "driver/screens/route.js",
@@ -31,6 +40,7 @@ SHELL_MODULES = (
 SHELL_STYLES = ("driver/app.css",)
 # Loaded when a screen first needs them; precached so they work offline.
 LAZY_FILES = (
+    "driver/actions.js",
     "driver/photos.js",
     "driver/scanner.js",
     "driver/signature.js",

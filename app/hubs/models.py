@@ -1,7 +1,7 @@
 """Hubs: the depots returned goods travel back to."""
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import TimestampMixin
@@ -24,6 +24,14 @@ class Hub(TimestampMixin, Model):
     lon: Mapped[float | None]
     # Pickup windows are shown in the hub's local time.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The windows a customer may choose when rebooking (hub local time): slots of
+    # ``slot_minutes`` from ``opens_hour`` to ``closes_hour``, for the next ``booking_days_ahead`` days.
+    booking_days_ahead: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    slot_minutes: Mapped[int] = mapped_column(Integer, default=120, server_default="120")
+    opens_hour: Mapped[int] = mapped_column(Integer, default=9, server_default="9")
+    closes_hour: Mapped[int] = mapped_column(Integer, default=17, server_default="17")
+    # Customer email kinds this hub does not send (e.g. ["received"] when the shop sends its own).
+    emails_off: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     def __repr__(self) -> str:
         return f"<Hub {self.code}>"

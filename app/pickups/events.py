@@ -124,6 +124,14 @@ class PickupReceived(DomainEvent):
 
 
 @dataclass(frozen=True)
+class PickupRebooked(DomainEvent):
+    """A new window was chosen (by the customer from their page, or by staff); the pickup is back with dispatch."""
+
+    by_customer: bool = True
+    previous_status: PickupStatus = PickupStatus.FAILED
+
+
+@dataclass(frozen=True)
 class PersonalDataRemoved(DomainEvent):
     """The retention purge removed the customer's personal data; the anonymous facts stay."""
 
@@ -157,6 +165,7 @@ pickup_failed = signals.signal("pickup-failed")
 driver_noted = signals.signal("driver-noted")
 field_conflict_recorded = signals.signal("field-conflict-recorded")
 pickup_received = signals.signal("pickup-received")
+pickup_rebooked = signals.signal("pickup-rebooked")
 personal_data_removed = signals.signal("personal-data-removed")
 # After commit, with every event of the transaction in order.
 pickup_events_committed = signals.signal("pickup-events-committed")
@@ -176,6 +185,7 @@ SIGNALS = {
     DriverNoted: driver_noted,
     FieldConflictRecorded: field_conflict_recorded,
     PickupReceived: pickup_received,
+    PickupRebooked: pickup_rebooked,
     PersonalDataRemoved: personal_data_removed,
 }
 

@@ -119,6 +119,8 @@ class Pickup(TimestampMixin, Model):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     failure_reason: Mapped[FailureReason | None] = mapped_column(_enum(FailureReason, "failure_reason"))
     failure_notes: Mapped[str | None] = mapped_column(Text)
+    # How often the customer chose a new window (app.pickups.rebooking caps it).
+    rebook_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # Set when the retention purge removed the customer's personal data (app.pickups.retention).
     personal_data_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.core.errors import Conflict
+from app.outbox.models import MessageStatus
+from app.outbox.services import messages_about
 from app.pickups.models import FailureReason, Pickup, PickupStatus
+from app.pickups.rebooking import Slot, can_rebook, rebook_pickup, rebook_slots
 from app.pickups.services import access_notes_editable, cancel_pickup
 
 _FAILURE_WORDS = {
@@ -52,8 +55,10 @@ def pickup_window(pickup: Pickup) -> Window:
 
 
 def _reached_at(pickup: Pickup, *statuses: PickupStatus) -> datetime | None:
+    # Dated by when it happened at the door (the driver's device), not when the phone synced;
+    # the server's receipt time stays in the record for staff.
     values = {status.value for status in statuses}
-    times = [event.server_time for event in pickup.events if event.to_status in values]
+    times = [event.device_time or event.server_time for event in pickup.events if event.to_status in values]
     return max(times) if times else None
 
 
@@ -96,6 +101,9 @@ def customer_steps(pickup: Pickup) -> list[Step]:
         ("Received at the hub", "Your items have arrived and are being processed.", (PickupStatus.RECEIVED,)),
     ]
     steps = [booked]
+    rebooked = [event for event in pickup.events if event.kind == "rebooked"]
+    if rebooked and status is PickupStatus.UNASSIGNED:
+        steps.append(Step("New window chosen", "Your pickup is back on our list for the new window.", "done", rebooked[-1].server_time))
     for index, (title, detail, statuses) in enumerate(plan, start=1):
         if index <= progress:
             current = index == progress and status is not PickupStatus.FAILED
@@ -107,8 +115,10 @@ def customer_steps(pickup: Pickup) -> list[Step]:
             steps.append(
                 Step(
                     "Not collected",
-                    f"{words} We will get in touch to arrange a new pickup. "
-                    "Adding access notes below helps the next visit go smoothly.",
+                    f"{words} Choose a new window below and we will come again. "
+                    "Adding access notes helps the next visit go smoothly."
+                    if can_rebook(pickup)
+                    else f"{words} We will get in touch to arrange a new pickup.",
                     "problem",
                     _reached_at(pickup, status),
                 )
@@ -140,3 +150,50 @@ def cancel_return(pickup: Pickup, reason: str) -> Pickup:
         )
     reason = reason.strip()
     return cancel_pickup(pickup, f"By the customer: {reason}" if reason else "By the customer.", actor=None, by_customer=True)
+
+
+@dataclass(frozen=True)
+class SlotChoice:
+    value: str
+    label: str
+
+
+def slot_choices(pickup: Pickup) -> list[tuple[str, list[SlotChoice]]]:
+    """The hub's windows for a rebooking, grouped by day, in the hub's words and time."""
+    tz = ZoneInfo(pickup.hub.timezone or "UTC")
+    days: dict[str, list[SlotChoice]] = {}
+    for slot in rebook_slots(pickup):
+        start, end = slot.start.astimezone(tz), slot.end.astimezone(tz)
+        days.setdefault(f"{start:%A} {start.day} {start:%B}", []).append(SlotChoice(slot.value, f"{start:%H:%M}–{end:%H:%M}"))
+    return list(days.items())
+
+
+def rebook_return(pickup: Pickup, slot: Slot) -> Pickup:
+    """The customer chose a new window (after a failed visit, or before a driver is assigned)."""
+    return rebook_pickup(pickup, slot, actor=None, by_customer=True)
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    title: str
+    when: datetime | None
+    state: str
+
+
+_EMAIL_TITLES = {
+    "scheduled": "Booking confirmation with your label",
+    "rebooked": "New window confirmed",
+    "on_the_day": "Your pickup is today",
+    "collected": "Receipt",
+    "not_collected": "We could not collect",
+    "received": "Arrived at the hub",
+}
+
+
+def emails_sent(pickup: Pickup) -> list[SentMessage]:
+    """The emails we sent about this return (what the customer should find in their inbox)."""
+    return [
+        SentMessage(_EMAIL_TITLES.get(message.topic, message.topic), message.sent_at, "sent")
+        for message in messages_about(pickup.id, "email")
+        if message.status is MessageStatus.SENT
+    ]

@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import TooManyRequests
 
-from app.core.errors import DomainError, error_page
+from app.core.errors import DomainError, PageAfterRollback, error_page
 from app.extensions import limiter
 from app.labels.codes import format_label_code
 from app.labels.log_redaction import install_token_redaction
@@ -29,6 +29,7 @@ from app.labels.services import (
     resolve_customer_token,
 )
 from app.labels.views import FORMAT_CONVERTER, label_response
+from app.pickups.rebooking import can_rebook, parse_slot, rebook_limit
 from app.pickups.services import set_access_notes
 from app.portal import services
 from app.portal.schemas import access_notes_schema, cancel_schema
@@ -41,11 +42,25 @@ def _missed(response: Response) -> bool:
     return response.status_code in (404, 410)
 
 
+def _valid_link_sent() -> bool:
+    # A customer's working link is served even while their address is limited: everyone behind
+    # one office or mobile-carrier address must not be locked out by one prober's misses.
+    token = (request.view_args or {}).get("token")
+    if not token:
+        return False
+    try:
+        resolve_customer_token(token)
+    except DomainError:
+        return False
+    return True
+
+
 lookup_limit = limiter.shared_limit(
     lambda: current_app.config["CUSTOMER_LOOKUP_LIMIT"],
     scope="customer-lookup",
     key_func=get_remote_address,
     deduct_when=_missed,
+    exempt_when=_valid_link_sent,
 )
 
 
@@ -92,6 +107,8 @@ def _page(token: str, pickup: Any, *, errors: dict[str, Any] | None = None, note
         steps=services.customer_steps(pickup),
         can_edit_notes=services.can_edit_access_notes(pickup),
         can_cancel=services.can_cancel(pickup),
+        can_rebook=can_rebook(pickup),
+        emails=services.emails_sent(pickup),
         code=format_label_code(pickup.label_code),
         errors=errors or {},
         notes=pickup.access_notes if notes is None else notes,
@@ -144,6 +161,36 @@ def cancel(token: str):  # type: ignore[no-untyped-def]
         return render_template("portal/cancel.html", token=token, pickup=pickup, can_cancel=True, errors=error.messages), 422
     services.cancel_return(pickup, data["reason"])
     flash("Your return has been cancelled. Nobody will come to collect it.")
+    return redirect(url_for("portal.pickup_page", token=token))
+
+
+@bp.route("/r/<token>/rebook", methods=["GET", "POST"])
+@lookup_limit
+def rebook(token: str):  # type: ignore[no-untyped-def]
+    pickup = resolve_customer_token(token)
+
+    def form_page(status: int = 200, error: DomainError | None = None):  # type: ignore[no-untyped-def]
+        allowed = can_rebook(pickup)
+        return render_template(
+            "portal/rebook.html",
+            token=token,
+            pickup=pickup,
+            window=services.pickup_window(pickup),
+            days=services.slot_choices(pickup) if allowed else [],
+            can_rebook=allowed,
+            limit=rebook_limit(),
+            error=error,
+            chosen=request.form.get("window", ""),
+        ), status
+
+    if request.method == "GET":
+        return form_page()
+    try:
+        services.rebook_return(pickup, parse_slot(request.form.get("window", "")))
+    except DomainError as error:
+        refused = error
+        raise PageAfterRollback(refused.status, lambda: form_page(refused.status, refused)[0]) from None
+    flash("Thank you: your pickup has its new window. We have sent you a confirmation.")
     return redirect(url_for("portal.pickup_page", token=token))
 
 

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.pickups.models import Grade, Pickup, PickupItem, PickupStatus
 from app.pickups.services import StaleVersion, mark_received
 from app.pickups.states import describe
+from app.receiving.events import DispositionsSet, dispositions_set
 from app.receiving.models import Disposition, ItemDisposition
 
 # What a clerk most often decides for each condition grade; the form starts there.
@@ -69,4 +70,5 @@ def receive_pickup(
     except IntegrityError:
         # Another clerk received the same parcel at the same moment.
         raise Conflict(f"Pickup {pickup.reference} has just been received by someone else.", code="already_received") from None
+    dispositions_set.send(None, events=[DispositionsSet(pickup, actor.id, {item.id: disposition.value for item, disposition in decided})])
     return records

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.core.transactions import run_in_transaction
 from app.extensions import db
+from app.outbox.services import forget_messages_about
 from app.photos.services import delete_photo_files, forget_photos_of_pickups, photos_of_pickups
 from app.pickups.models import Pickup
 from app.pickups.retention import expired_pickup_ids, remove_personal_data
@@ -62,6 +63,8 @@ def purge_expired(now: datetime, *, days: int | None = None, progress: Callable[
         references = _references(ids)
         removed = forget_photos_of_pickups(ids)
         remove_personal_data(ids, now=now)
+        # The emails and webhooks about them carry the customer's address and the pickup as it was.
+        forget_messages_about(ids)
         report.photos += removed.photos
         return removed.names, len(ids), references
 

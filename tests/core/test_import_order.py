@@ -23,8 +23,11 @@ LAYERS: list[set[str]] = [
     {"hubs"},
     {"accounts"},
     {"pickups"},
-    {"labels", "photos"},
+    # apikeys: an account of its own per key; outbox: the queue of messages to the outside.
+    {"labels", "photos", "apikeys", "outbox"},
     {"sync", "dispatch", "portal", "receiving", "driver", "retention"},
+    # What is sent to the outside: emails (labels, pickups) and webhooks (the pickup as dispatch's API gives it).
+    {"emails", "webhooks"},
     {"demo"},
 ]
 # The composition root: create_app wires every domain, models imports every table.

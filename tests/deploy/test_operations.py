@@ -63,3 +63,19 @@ def test_scheme_host_and_client_address_come_from_trusted_proxies_only(database_
     app.add_url_rule("/_seen", "seen", lambda: jsonify([request.scheme, request.host, request.remote_addr]))
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "returns.example.com", "X-Forwarded-For": "198.51.100.7"}
     assert app.test_client().get("/_seen", headers=headers).json == seen
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("accepted", "encoding"), [("br, gzip", "br"), ("gzip", "gzip"), ("identity", None)])
+def test_pages_are_compressed_as_the_browser_accepts_and_tiny_answers_are_not(database_url, tmp_path, accepted, encoding):
+    import gzip
+
+    import brotli
+
+    client = _app(database_url, tmp_path).test_client()
+    page = client.get("/login", headers={"Accept-Encoding": accepted})
+    assert page.status_code == 200 and page.headers.get("Content-Encoding") == encoding
+    assert "Accept-Encoding" in page.headers.get("Vary", "")
+    body = {"br": brotli.decompress, "gzip": gzip.decompress, None: lambda data: data}[encoding](page.data)
+    assert b"<html" in body
+    assert "Content-Encoding" not in client.get("/healthz", headers={"Accept-Encoding": accepted}).headers

@@ -314,6 +314,18 @@ def _change(kind: type[events.DomainEvent], pickup: Pickup, driver: Any, other_d
         actions[events.PickupCollected]()
         services.mark_received(pickup, actor=driver)
         return
+    if kind is events.PickupRebooked:
+        from app.pickups.rebooking import rebook_pickup, rebook_slots
+
+        actions[events.PickupFailed]()
+        rebook_pickup(pickup, rebook_slots(pickup)[0])
+        return
+    if kind is events.PersonalDataRemoved:
+        from app.pickups.retention import remove_personal_data
+
+        actions[events.PickupCancelled]()
+        remove_personal_data([pickup.id], now=utcnow())
+        return
     actions[kind]()
 
 

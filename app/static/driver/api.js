@@ -1,8 +1,9 @@
+// @ts-check
 // The JSON API: session cookie plus X-CSRFToken on unsafe requests.
 // CSRF tokens expire (an hour), so after being offline, or when a token is old,
 // a fresh one is fetched from /api/v1/auth/session before anything is sent.
 
-import { emit } from "./ui.js";
+import { emit } from "./events.js";
 
 const TOKEN_MAX_AGE_MS = 30 * 60 * 1000;
 let csrfToken = null;
@@ -29,7 +30,15 @@ function rememberToken(token) {
   tokenTime = Date.now();
 }
 
+/** @typedef {{json?: any, body?: BodyInit, headers?: Record<string, string>}} SendOptions */
+
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {SendOptions} [options]
+ */
 async function send(method, path, { json, body, headers = {} } = {}) {
+  /** @type {RequestInit & {headers: Record<string, string>}} */
   const options = { method, credentials: "same-origin", headers: { Accept: "application/json", ...headers } };
   if (json !== undefined) {
     options.body = JSON.stringify(json);
@@ -61,6 +70,11 @@ async function errorFrom(response) {
 
 // Any API call. Unsafe calls get a fresh CSRF token first when needed and are
 // retried once when the server says the token expired.
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {SendOptions} [options]
+ */
 export async function request(method, path, options = {}) {
   const unsafe = !["GET", "HEAD"].includes(method);
   if (unsafe && (!csrfToken || Date.now() - tokenTime > TOKEN_MAX_AGE_MS)) await refreshSession();
@@ -79,6 +93,11 @@ export async function request(method, path, options = {}) {
   return response;
 }
 
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {SendOptions} [options]
+ */
 export async function requestJson(method, path, options = {}) {
   const response = await request(method, path, options);
   if (!response.ok) throw await errorFrom(response);

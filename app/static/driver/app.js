@@ -1,11 +1,15 @@
+// @ts-check
 // The driver app: start-up, screens by URL hash, the sync badge, app updates.
 
 import { refreshSession } from "./api.js";
 import { getMeta, setMeta, wipeDriverData } from "./db.js";
 import { initLocation } from "./location.js";
 import { unsyncedSummary } from "./outbox.js";
-import { publishSyncStatus, startSyncTriggers, syncNow } from "./sync.js";
-import { fmtAge, fmtTime, on, plural, replace, h } from "./ui.js";
+import { h, replace } from "./dom.js";
+import { on } from "./events.js";
+import { publishSyncStatus, syncNow } from "./sync.js";
+import { startSyncTriggers } from "./triggers.js";
+import { fmtAge, fmtTime, plural } from "./words.js";
 import * as routeScreen from "./screens/route.js";
 import * as pickupScreen from "./screens/pickup.js";
 import * as loginScreen from "./screens/login.js";

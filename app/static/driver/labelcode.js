@@ -1,3 +1,4 @@
+// @ts-check
 // Label codes, checked on the phone exactly as app/labels/codes.py checks them on
 // the server: ten symbols from a 31-letter alphabet, the last one a weighted
 // check (weights 1..10, sum 0 mod 31), so a typo is caught before any lookup.

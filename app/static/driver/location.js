@@ -1,3 +1,4 @@
+// @ts-check
 // Where the phone is, attached to each action as evidence only when the driver
 // allowed it. Actions never wait for a fix: they take the last one if recent.
 
@@ -6,10 +7,13 @@ import { getMeta, setMeta } from "./db.js";
 const FRESH_MS = 5 * 60 * 1000;
 let last = null;
 let watchId = null;
+// Windows have it; the service worker (which loads this through outbox.js) has
+// none, never starts watching, and so attaches no location.
+const geolocation = /** @type {any} */ (navigator).geolocation;
 
 function start() {
-  if (watchId !== null || !("geolocation" in navigator)) return;
-  watchId = navigator.geolocation.watchPosition(
+  if (watchId !== null || !geolocation) return;
+  watchId = geolocation.watchPosition(
     (position) => {
       last = {
         lat: position.coords.latitude,
@@ -24,7 +28,7 @@ function start() {
 }
 
 function stop() {
-  if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+  if (watchId !== null) geolocation?.clearWatch(watchId);
   watchId = null;
   last = null;
 }

@@ -1,11 +1,13 @@
+// @ts-check
 // Photos: taken with the camera, shrunk on the phone to the server's size and
 // quality, stored as ArrayBuffers with their SHA-256, shown as thumbnails,
-// deletable until synced. sync.js uploads them and deletes them only after
+// deletable until synced. photo-upload.js uploads them and deletes them only after
 // the server confirmed it has them.
 
-import { db } from "./db.js";
-import { settings } from "./sync.js";
-import { emit, h } from "./ui.js";
+import { photosOfPickup, putPhoto, removePhoto } from "./db.js";
+import { h } from "./dom.js";
+import { emit } from "./events.js";
+import { settings } from "./settings.js";
 
 // Room kept free for the phone itself; below this we refuse to take photos.
 const MIN_FREE_BYTES = 25 * 1024 * 1024;
@@ -61,7 +63,7 @@ export async function storePhoto({ bytes, type, width, height }, { pickupId, pur
     state: "draft",
     created_at: Date.now(),
   };
-  await (await db()).put("photos", photo);
+  await putPhoto(photo);
   emit("changed", { pickupId });
   return photo;
 }
@@ -69,20 +71,18 @@ export async function storePhoto({ bytes, type, width, height }, { pickupId, pur
 // A photo from the camera input: checked against the quota, shrunk, stored.
 export async function addPhotoFromFile(file, target) {
   await checkQuota();
-  const { photo_max_edge: maxEdge, photo_quality: quality } = await settings();
-  const shrunk = await shrinkImage(file, { maxEdge, quality });
+  const { longEdge, quality } = (await settings()).photo;
+  const shrunk = await shrinkImage(file, { maxEdge: longEdge, quality });
   return storePhoto(shrunk, target);
 }
 
 export async function photosFor(pickupId) {
-  return (await db()).getAllFromIndex("photos", "pickup_id", pickupId);
+  return photosOfPickup(pickupId);
 }
 
 export async function deletePhoto(photoId) {
-  const database = await db();
-  const photo = await database.get("photos", photoId);
-  if (!photo || photo.state === "queued") return false;
-  await database.delete("photos", photoId);
+  const photo = await removePhoto(photoId);
+  if (!photo) return false;
   emit("changed", { pickupId: photo.pickup_id });
   return true;
 }
@@ -97,6 +97,9 @@ export function thumbnailUrl(photo, urls) {
 let inputCounter = 0;
 
 // A "take photo" control with thumbnails, delete and retake, for one purpose/item.
+/**
+ * @param {{pickupId: number, purpose: string, itemId?: number | null, label: string, urls: string[], onChange?: (photos: any[]) => void, required?: boolean}} options
+ */
 export function photoField({ pickupId, purpose, itemId = null, label, urls, onChange, required = false }) {
   inputCounter += 1;
   const inputId = `photo-${inputCounter}`;

@@ -1,3 +1,4 @@
+// @ts-check
 // Camera scanning of the QR label. Uses the browser's BarcodeDetector where it
 // reads QR codes, else the barcode-detector ponyfill (zxing-wasm) with its
 // WebAssembly from our own origin, precached for offline. Loaded only when the
@@ -7,10 +8,11 @@
 let detectorPromise = null;
 
 async function makeDetector() {
-  if ("BarcodeDetector" in window) {
+  const native = /** @type {any} */ (window).BarcodeDetector;
+  if (native) {
     try {
-      const formats = await window.BarcodeDetector.getSupportedFormats();
-      if (formats.includes("qr_code")) return { detector: new window.BarcodeDetector({ formats: ["qr_code"] }), kind: "native" };
+      const formats = await native.getSupportedFormats();
+      if (formats.includes("qr_code")) return { detector: new native({ formats: ["qr_code"] }), kind: "native" };
     } catch {
       // Present but unusable: fall through to the ponyfill.
     }

@@ -1,3 +1,4 @@
+// @ts-check
 // A signature pad on a canvas: pointer events, white background, PNG bytes out.
 
 export function signaturePad(canvas) {

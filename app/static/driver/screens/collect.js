@@ -1,54 +1,14 @@
-// Collect: each item's quantity and grade (A–D), photos where the grade or the
-// settings require them, or "collect everything as expected" in one action.
+// @ts-check
+// Collect: each item's quantity and grade (the server's grades and labels),
+// photos where the server requires them for the grade, or "collect everything as expected" in one action.
 
-import { deleteDraft, getDraft, getLocal, putDraft, updateLocal } from "../db.js";
-import { enqueue, pickupViewById } from "../outbox.js";
-import { photoField, photosFor } from "../photos.js";
-import { settings } from "../sync.js";
-import { DONE_STATUSES, GRADES, backLink, h, replace, toast } from "../ui.js";
-
-export async function recordArrival(pickup) {
-  const local = await getLocal(pickup.id);
-  if (local.arrived_at) return;
-  await updateLocal(pickup.id, { arrived_at: new Date().toISOString() });
-  await enqueue("arrive", { pickup_id: pickup.id }, { pickupId: pickup.id });
-}
-
-export function draftKey(pickupId) {
-  return `collect:${pickupId}`;
-}
-
-function photoNeeded(grade, config) {
-  return config.photo_required || (grade && config.photo_required_grades.includes(grade));
-}
-
-// The collect_items mutation from a draft; checks what must be there first.
-export async function buildCollection(pickup, draft, config) {
-  const photos = (await photosFor(pickup.id)).filter((p) => p.state === "draft" && p.purpose === "item");
-  const problems = [];
-  const items = pickup.items.map((item) => {
-    const line = draft.items[item.id] || {};
-    const quantity = line.quantity ?? item.quantity;
-    const grade = quantity > 0 ? line.grade || null : null;
-    const photoIds = photos.filter((p) => p.item_id === item.id).map((p) => p.id);
-    if (quantity > 0 && !grade) problems.push(`Choose a grade for ${item.description}.`);
-    if (quantity > 0 && photoNeeded(grade, config) && !photoIds.length) problems.push(`Take a photo of ${item.description} (grade ${grade} needs one).`);
-    return { item_id: item.id, quantity, grade, notes: (line.notes || "").trim(), photo_ids: photoIds };
-  });
-  if (items.every((line) => line.quantity === 0)) problems.push("Nothing is marked as collected. If you could not collect anything, use “Could not collect”.");
-  return { items, problems, photoIds: photos.map((p) => p.id) };
-}
-
-export async function finishCollection(pickup, draft, { signaturePhotoId = null, signedBy = null } = {}) {
-  const config = await settings();
-  const { items, problems, photoIds } = await buildCollection(pickup, draft, config);
-  if (problems.length) return { ok: false, problems };
-  const args = { pickup_id: pickup.id, items, signature_photo_id: signaturePhotoId };
-  if (signedBy) args.handed_over_by = signedBy;
-  await enqueue("collect_items", args, { pickupId: pickup.id, photoIds: signaturePhotoId ? [...photoIds, signaturePhotoId] : photoIds });
-  await deleteDraft(draftKey(pickup.id));
-  return { ok: true };
-}
+import { buildCollection, collectionDraftKey as draftKey, finishCollection, photoNeeded, recordArrival } from "../actions.js";
+import { getDraft, getLocal, putDraft } from "../db.js";
+import { backLink, h, replace, toast } from "../dom.js";
+import { pickupViewById } from "../outbox.js";
+import { photoField } from "../photos.js";
+import { settings } from "../settings.js";
+import { DONE_STATUSES } from "../words.js";
 
 export async function render(root, { pickupId }, { navigate }) {
   const pickup = await pickupViewById(pickupId);
@@ -81,10 +41,10 @@ export async function render(root, { pickupId }, { navigate }) {
     const setQty = (n) => { line.quantity = Math.max(0, Math.min(item.quantity, n | 0)); qty.value = String(line.quantity); save(); };
     qty.addEventListener("change", () => setQty(Number(qty.value)));
     const grades = h("fieldset", { class: "grades" }, h("legend", {}, "Condition"),
-      GRADES.map(([grade, word, detail]) => h("label", { class: "grade" },
+      config.grades.map(({ code: grade, label }) => h("label", { class: "grade" },
         h("input", { type: "radio", name: `grade-${item.id}`, value: grade, checked: line.grade === grade,
           onchange: () => { line.grade = grade; photoHint.hidden = !photoNeeded(grade, config); save(); } }),
-        h("span", {}, h("strong", {}, grade), ` ${word}`, h("small", {}, detail)))));
+        h("span", {}, h("strong", {}, grade), ` ${label}`))));
     return h("section", { class: "card item-card", "data-item": item.id },
       h("h2", {}, item.description),
       h("p", { class: "muted" }, `${item.sku} · expected ${item.quantity}${item.reason ? ` · ${item.reason}` : ""}`),
@@ -105,10 +65,9 @@ export async function render(root, { pickupId }, { navigate }) {
     for (const item of pickup.items) {
       const line = draft.items[item.id] || (draft.items[item.id] = {});
       line.quantity = item.quantity;
-      line.grade = line.grade || "A";
+      line.grade = line.grade || config.grades[0]?.code || "A";
     }
     await save();
-    if (config.signature_required) return navigate(`#/p/${pickupId}/sign`);
     const result = await finishCollection(pickup, draft);
     if (!result.ok) return showProblems(result.problems);
     toast("Everything collected. It will be sent when there is signal.");

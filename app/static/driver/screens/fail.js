@@ -1,10 +1,13 @@
-// Fail: a reason code, notes and optional photos; the customer's link shows it.
+// @ts-check
+// Fail: one of the server's failure reasons, notes and optional photos; the customer's link shows it.
 
+import { recordArrival } from "../actions.js";
 import { deleteDraft, getDraft, putDraft } from "../db.js";
+import { backLink, h, replace, toast } from "../dom.js";
 import { enqueue, pickupViewById } from "../outbox.js";
 import { photoField, photosFor } from "../photos.js";
-import { DONE_STATUSES, FAILURE_REASONS, backLink, h, replace, toast } from "../ui.js";
-import { recordArrival } from "./collect.js";
+import { settings } from "../settings.js";
+import { DONE_STATUSES } from "../words.js";
 
 export async function render(root, { pickupId }, { navigate }) {
   const pickup = await pickupViewById(pickupId);
@@ -16,6 +19,8 @@ export async function render(root, { pickupId }, { navigate }) {
   }
   const key = `fail:${pickupId}`;
   const draft = (await getDraft(key)) || { key, reason: null, notes: "" };
+  const { failureReasons } = await settings();
+  /** @type {string[]} */
   const urls = [];
   const error = h("div", { role: "alert" });
   await recordArrival(pickup);
@@ -40,7 +45,7 @@ export async function render(root, { pickupId }, { navigate }) {
     h("h1", {}, "Could not collect"),
     h("form", { novalidate: true, onsubmit: submit },
       h("fieldset", { class: "reasons" }, h("legend", {}, "What happened?"),
-        FAILURE_REASONS.map(([code, words]) => h("label", { class: "reason" },
+        failureReasons.map(({ code, label: words }) => h("label", { class: "reason" },
           h("input", { type: "radio", name: "reason", value: code, checked: draft.reason === code,
             onchange: () => { draft.reason = code; putDraft(draft); } }),
           h("span", {}, words)))),

@@ -1,16 +1,17 @@
+// @ts-check
 // Print label: for a parcel without a label. The renderings were fetched while
-// online (sync.js), so printing (4×6 page) and sending the ZPL to a thermal
+// online (label-prefetch.js), so printing (4×6 page) and sending the ZPL to a thermal
 // printer app (share or download) work with no signal.
 
-import { db } from "../db.js";
+import { getLabel } from "../db.js";
+import { backLink, h, replace } from "../dom.js";
 import { formatLabelCode } from "../labelcode.js";
 import { pickupViewById } from "../outbox.js";
-import { backLink, h, replace } from "../ui.js";
 
 export async function render(root, { pickupId }, { navigate }) {
   const pickup = await pickupViewById(pickupId);
   if (!pickup) return navigate("#/");
-  const label = await (await db()).get("labels", pickupId);
+  const label = await getLabel(pickupId);
   const urls = [];
   const back = backLink(`#/p/${pickupId}`, pickup.customer?.name || "Pickup");
   const title = h("h1", {}, "Print label");

@@ -1,10 +1,11 @@
+// @ts-check
 // Login inside the app, for when there is no session (first start, or expired).
 
 import { login } from "../api.js";
 import { getMeta, setMeta, wipeDriverData } from "../db.js";
+import { h, replace } from "../dom.js";
 import { unsyncedSummary } from "../outbox.js";
 import { resumeSync, syncNow } from "../sync.js";
-import { h, replace } from "../ui.js";
 
 export async function render(root, params, { navigate }) {
   const previous = await getMeta("user");

@@ -1,8 +1,11 @@
+// @ts-check
 // Photos of one pickup: take more, see what waits to be sent, delete drafts.
 
+import { backLink, h, replace } from "../dom.js";
+import { on } from "../events.js";
 import { pickupViewById } from "../outbox.js";
 import { photoField, photosFor } from "../photos.js";
-import { backLink, h, on, plural, replace } from "../ui.js";
+import { plural } from "../words.js";
 
 export async function render(root, { pickupId }, { navigate }) {
   const pickup = await pickupViewById(pickupId);

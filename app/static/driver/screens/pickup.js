@@ -1,19 +1,15 @@
+// @ts-check
 // Pickup: customer, access notes, items, the label code, what is waiting to be
 // sent (with undo), and any rejection in plain words.
 
-import { db, getLocal } from "../db.js";
+import { dismissNotices, getLocal, noticesOf } from "../db.js";
+import { backLink, h, replace, toast } from "../dom.js";
+import { on } from "../events.js";
 import { formatLabelCode } from "../labelcode.js";
 import { mutationsFor, pickupViewById, undoLast } from "../outbox.js";
-import { isSending } from "../sync.js";
-import { DONE_STATUSES, FAILURE_REASONS, GRADES, STATUS_WORDS, backLink, fmtTime, fmtWindow, h, on, replace, toast } from "../ui.js";
-import { mapLinks } from "./route.js";
-
-const ACTION_WORDS = {
-  arrive: "Arrival",
-  scan_label: "Label scanned",
-  collect_items: "Collection",
-  fail_pickup: "Failed pickup",
-};
+import { labelFor, settings } from "../settings.js";
+import { mapLinks } from "../widgets.js";
+import { ACTION_WORDS, DONE_STATUSES, STATUS_WORDS, fmtTime, fmtWindow } from "../words.js";
 
 // One box per reason: "Arrival and collection not accepted: Dispatch cancelled…".
 function groupNotices(notices) {
@@ -43,14 +39,12 @@ export async function render(root, { pickupId }) {
         h("p", {}, "This pickup is not on your route (any more). Dispatch may have moved it."));
       return;
     }
-    const database = await db();
-    const notices = await database.getAllFromIndex("notices", "pickup_id", pickupId);
+    const notices = await noticesOf(pickupId);
+    const { grades, failureReasons } = await settings();
     const { pending } = await mutationsFor(pickupId);
     const local = await getLocal(pickupId);
     const done = DONE_STATUSES.has(pickup.status) || Boolean(pickup.removed);
     const newest = pending.sort((a, b) => b.id - a.id)[0];
-    const gradeWords = Object.fromEntries(GRADES.map(([g, word]) => [g, word]));
-    const failWords = Object.fromEntries(FAILURE_REASONS);
     const c = pickup.customer || {};
     const a = pickup.address || {};
 
@@ -63,9 +57,9 @@ export async function render(root, { pickupId }) {
       groupNotices(notices).map(({ names, notice, ids }) => h("div", { class: "notice notice-error", role: "alert", "data-notice": notice.code },
         h("strong", {}, `${listWords(names)} not accepted: `),
         notice.message,
-        h("button", { type: "button", class: "small", onclick: async () => { for (const nid of ids) await database.delete("notices", nid); draw(); } }, "OK"))),
+        h("button", { type: "button", class: "small", onclick: async () => { await dismissNotices(ids); draw(); } }, "OK"))),
       pickup.status === "failed" && pickup.failure_reason
-        ? h("p", { class: "notice" }, `Recorded as failed: ${failWords[pickup.failure_reason] || pickup.failure_reason}${pickup.failure_notes ? ` — ${pickup.failure_notes}` : ""}`) : null,
+        ? h("p", { class: "notice" }, `Recorded as failed: ${labelFor(failureReasons, pickup.failure_reason)}${pickup.failure_notes ? ` — ${pickup.failure_notes}` : ""}`) : null,
       pickup.status === "cancelled" ? h("p", { class: "notice notice-error" }, `Cancelled by dispatch${pickup.cancel_reason || pickup.removed?.message ? `: ${pickup.cancel_reason || pickup.removed.message}` : ""}. Do not collect.`) : null,
       pickup.removed && pickup.status !== "cancelled" ? h("p", { class: "notice notice-error" }, "Dispatch took this pickup off your route. What you recorded stays on the phone until it is sent.") : null,
       h("section", { class: "card" },
@@ -80,14 +74,14 @@ export async function render(root, { pickupId }) {
           h("span", { class: "item-qty" }, `${item.quantity}×`),
           h("span", {}, h("strong", {}, item.description), h("br"), h("span", { class: "muted" }, `${item.sku}${item.reason ? ` · ${item.reason}` : ""}`),
             item.collected_quantity !== null && item.collected_quantity !== undefined
-              ? h("span", { class: "collected" }, h("br"), `Collected ${item.collected_quantity}${item.grade ? ` · grade ${item.grade} (${gradeWords[item.grade]})` : ""}`) : null)))),
+              ? h("span", { class: "collected" }, h("br"), `Collected ${item.collected_quantity}${item.grade ? ` · grade ${item.grade} (${labelFor(grades, item.grade)})` : ""}`) : null)))),
         h("p", {}, "Label code ", h("strong", { class: "code", "data-label-code": pickup.label_code }, formatLabelCode(pickup.label_code)),
           local.scanned_at ? h("span", { class: "ok" }, ` ✓ scanned ${fmtTime(local.scanned_at)}`) : pickup.scan_required ? h("span", { class: "warn" }, " · scan required before collecting") : null)),
       pending.length ? h("section", { class: "card waiting", "aria-label": "Not sent yet" },
         h("h2", {}, "Not sent yet"),
         h("ul", {}, pending.sort((x, y) => x.id - y.id).map((m) => h("li", {}, `${ACTION_WORDS[m.name] || m.name} · ${fmtTime(m.device_time)}`))),
         newest && !newest.sent ? h("button", { type: "button", id: "undo", onclick: async () => {
-          const result = await undoLast(pickupId, { isSending });
+          const result = await undoLast(pickupId);
           toast(result.ok ? `Undone: ${ACTION_WORDS[result.mutation.name] || result.mutation.name}.` : result.reason, result.ok ? "info" : "error");
           draw();
         } }, `Undo ${(ACTION_WORDS[newest.name] || newest.name).toLowerCase()}`) : null) : null,

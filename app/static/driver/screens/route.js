@@ -1,29 +1,15 @@
+// @ts-check
 // Route: today's pickups in route order; done ones greyed; navigate and call.
 
-import { db, getMeta } from "../db.js";
+import { logout } from "../api.js";
+import { allNotices, dismissNotices, getMeta, wipeDriverData } from "../db.js";
+import { h, replace, toast } from "../dom.js";
+import { on } from "../events.js";
 import { isSharingLocation, shareLocation } from "../location.js";
 import { allPickupViews, unsyncedSummary } from "../outbox.js";
-import { logout } from "../api.js";
-import { wipeDriverData } from "../db.js";
 import { resumeSync, stopSync } from "../sync.js";
-import { DONE_STATUSES, STATUS_WORDS, fmtDay, fmtWindow, h, on, plural, replace, toast } from "../ui.js";
-
-export function mapLinks(pickup) {
-  const a = pickup.address || {};
-  const text = [a.line1, a.postcode, a.city].filter(Boolean).join(", ");
-  const links = [];
-  if (a.lat !== null && a.lat !== undefined) {
-    links.push(h("a", { class: "button", href: `geo:${a.lat},${a.lon}?q=${a.lat},${a.lon}(${encodeURIComponent(a.line1 || "")})` }, "Navigate"));
-  } else {
-    links.push(h("a", { class: "button", href: `geo:0,0?q=${encodeURIComponent(text)}` }, "Navigate"));
-  }
-  const query = a.lat !== null && a.lat !== undefined ? `${a.lat},${a.lon}` : text;
-  links.push(h("a", { class: "button", href: `https://www.google.com/maps/search/?api=1&query=${encodeURIComponent(query)}`, rel: "noopener", target: "_blank" }, "Maps"));
-  if (pickup.customer && pickup.customer.phone) {
-    links.push(h("a", { class: "button", href: `tel:${pickup.customer.phone.replace(/[^+0-9]/g, "")}` }, "Call"));
-  }
-  return links;
-}
+import { mapLinks } from "../widgets.js";
+import { DONE_STATUSES, STATUS_WORDS, fmtDay, fmtWindow, plural } from "../words.js";
 
 export function sortByRoute(pickups) {
   return pickups.sort((a, b) =>
@@ -52,7 +38,7 @@ function card(pickup, index, noticeCount) {
 export async function render(root, params, { navigate, user }) {
   async function draw() {
     const pickups = sortByRoute(await allPickupViews());
-    const notices = await (await db()).getAll("notices");
+    const notices = await allNotices();
     const open = pickups.filter((p) => !DONE_STATUSES.has(p.status));
     const blocked = await getMeta("blocked_user");
     const sharing = await isSharingLocation();
@@ -64,7 +50,7 @@ export async function render(root, params, { navigate, user }) {
         `${blocked} is logged in, but this phone still holds ${user.name}'s unsent work. Log in as ${user.name} to send it.`) : null,
       notices.filter((n) => !pickups.some((p) => p.id === n.pickup_id)).map((notice) =>
         h("div", { class: "notice notice-error", role: "alert", "data-notice": notice.code }, notice.message,
-          h("button", { type: "button", class: "small", onclick: async () => { await (await db()).delete("notices", notice.nid); draw(); } }, "OK"))),
+          h("button", { type: "button", class: "small", onclick: async () => { await dismissNotices([notice.nid]); draw(); } }, "OK"))),
       pickups.length
         ? h("ol", { class: "stops" }, pickups.map((p, i) => card(p, i, notices.filter((n) => n.pickup_id === p.id).length)))
         : h("p", { class: "notice" }, (await getMeta("cursor")) === undefined
@@ -76,7 +62,7 @@ export async function render(root, params, { navigate, user }) {
             onchange: (e) => shareLocation(e.target.checked) }),
           "Attach my location to each action (proof of visit)"),
         h("button", { type: "button", id: "logout", onclick: tryLogout }, "Log out")),
-      h("p", { class: "muted small-text" }, `App version ${document.querySelector('meta[name="backhaul-version"]')?.content || "?"}`));
+      h("p", { class: "muted small-text" }, `App version ${/** @type {HTMLMetaElement | null} */ (document.querySelector('meta[name="backhaul-version"]'))?.content || "?"}`));
   }
 
   async function tryLogout() {

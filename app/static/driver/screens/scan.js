@@ -1,12 +1,13 @@
+// @ts-check
 // Scan: check that this parcel's label belongs to this pickup, by camera, by a
 // hardware scanner typing into the field (keyboard wedge) or by hand.
 
-import { allPickupViews, enqueue, pickupViewById } from "../outbox.js";
+import { recordArrival } from "../actions.js";
 import { getLocal, updateLocal } from "../db.js";
+import { backLink, h, replace, toast } from "../dom.js";
 import { explainInvalid, formatLabelCode, isValidLabelCode, normaliseLabelCode } from "../labelcode.js";
+import { allPickupViews, enqueue, pickupViewById } from "../outbox.js";
 import { startScanner } from "../scanner.js";
-import { backLink, h, replace, toast } from "../ui.js";
-import { recordArrival } from "./collect.js";
 
 export async function render(root, { pickupId }, { navigate, onMount }) {
   const pickup = await pickupViewById(pickupId);
@@ -18,10 +19,24 @@ export async function render(root, { pickupId }, { navigate, onMount }) {
   const input = h("input", { id: "code", name: "code", autocomplete: "off", autocapitalize: "characters", spellcheck: false,
     inputmode: "text", enterkeyhint: "done", placeholder: "e.g. K7QM4-TZX9P", "aria-describedby": "code-help" });
   let busy = false;
+  // The camera reads the same label again every few frames. Saying it once is
+  // enough: repeating it would wipe what the driver typed meanwhile (a typo's
+  // explanation vanished under "wrong parcel" a moment after it appeared) and
+  // make a screen reader announce the same alert over and over.
+  /** @type {string | null} */
+  let cameraSaw = null;
 
+  /**
+   * @param {string} text
+   * @param {"camera" | "wedge" | "manual"} method
+   */
   async function check(text, method) {
     if (busy) return;
     const code = normaliseLabelCode(text);
+    if (method === "camera") {
+      if (code === cameraSaw) return;
+      cameraSaw = code;
+    }
     if (!isValidLabelCode(code)) {
       if (method === "camera") return; // not one of our labels: keep looking
       replace(result, h("p", { class: "notice notice-error" }, explainInvalid(code)));

@@ -1,19 +1,18 @@
+// @ts-check
 // Signature: the customer signs on the screen and their name is printed below;
 // stored as a photo, then the whole collection is queued as one action.
 
+import { collectionDraftKey as draftKey, finishCollection } from "../actions.js";
 import { getDraft } from "../db.js";
+import { backLink, h, replace, toast } from "../dom.js";
 import { pickupViewById } from "../outbox.js";
-import { storePhoto, checkQuota, PhoneFullError } from "../photos.js";
+import { PhoneFullError, checkQuota, storePhoto } from "../photos.js";
 import { signaturePad } from "../signature.js";
-import { settings } from "../sync.js";
-import { backLink, h, replace, toast } from "../ui.js";
-import { draftKey, finishCollection } from "./collect.js";
 
 export async function render(root, { pickupId }, { navigate }) {
   const pickup = await pickupViewById(pickupId);
   const draft = await getDraft(draftKey(pickupId));
   if (!pickup || !draft) return navigate(`#/p/${pickupId}/collect`);
-  const config = await settings();
   const canvas = h("canvas", { id: "signature", class: "signature", "aria-label": "Signature area: sign with a finger" });
   const name = h("input", { id: "signed-by", type: "text", autocomplete: "off", value: draft.signed_by || pickup.customer?.name || "" });
   const error = h("div", { role: "alert" });
@@ -29,8 +28,7 @@ export async function render(root, { pickupId }, { navigate }) {
     error,
     h("div", { class: "button-row" },
       h("button", { type: "button", id: "finish", class: "primary big wide", onclick: finish }, "Finish collection"),
-      config.signature_required ? null
-        : h("button", { type: "button", id: "finish-unsigned", class: "big wide", onclick: () => finish({ unsigned: true }) }, "Finish without signature")));
+      h("button", { type: "button", id: "finish-unsigned", class: "big wide", onclick: () => finish({ unsigned: true }) }, "Finish without signature")));
   const pad = signaturePad(canvas);
   const done = () => pad.disconnect();
 

@@ -1,0 +1,96 @@
+"""Which email each pickup change sends, and sending it over SMTP.
+
+Queued by the subscribers inside the transaction of the change (app.outbox);
+sent by the outbox worker with ``send_email``. A customer without an email
+address gets none; a kind switched off for the pickup's hub is not queued.
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from app.core.models import utcnow
+from app.emails.messages import KINDS, build_email, compose
+from app.extensions import db
+from app.hubs.models import Hub
+from app.outbox.models import OutboxMessage
+from app.outbox.services import DeliveryFailed, NowhereToSend, Outgoing, enqueue
+from app.pickups.models import Pickup
+
+CHANNEL = "email"
+
+
+def wants_email(pickup: Pickup, kind: str) -> bool:
+    """Whether this pickup's customer gets the ``kind`` email (an address, and the kind on for the hub)."""
+    if not pickup.customer_email:
+        return False
+    if kind == "received" and not current_app.config["EMAIL_RECEIVED"]:
+        return False
+    hub = _hub_of(pickup)
+    return hub is None or kind not in (hub.emails_off or [])
+
+
+def _hub_of(pickup: Pickup) -> Hub | None:
+    # A pickup being created may have only its hub_id yet; the hub is in the session's identity map.
+    return db.session.get(Hub, pickup.hub_id)
+
+
+def queue_emails(kind: str, pickups: Sequence[Pickup], facts: dict[str, Any] | None = None) -> None:
+    """Queue the ``kind`` email for each pickup whose customer should get it."""
+    enqueue(
+        Outgoing(CHANNEL, kind, pickup.customer_email or "", {"kind": kind, "facts": facts or {}}, subject=pickup)
+        for pickup in pickups
+        if wants_email(pickup, kind)
+    )
+
+
+def is_today(pickup: Pickup, now: datetime | None = None) -> bool:
+    hub = _hub_of(pickup)
+    zone = ZoneInfo(hub.timezone if hub is not None and hub.timezone else "UTC")
+    return pickup.window_start.astimezone(zone).date() == (now or utcnow()).astimezone(zone).date()
+
+
+def smtp_configured() -> bool:
+    return bool(current_app.config["SMTP_HOST"])
+
+
+def send_email(message: OutboxMessage) -> None:
+    """Deliver one email (the outbox's sender for email): compose it now, hand it to the SMTP server."""
+    config = current_app.config
+    if not config["SMTP_HOST"]:
+        raise NowhereToSend("no mail server configured (set SMTP_HOST)")
+    pickup = db.session.get(Pickup, message.pickup_id) if message.pickup_id else None
+    if pickup is None:
+        raise DeliveryFailed("the pickup no longer exists", permanent=True)
+    kind = message.payload.get("kind", message.topic)
+    if kind not in KINDS:
+        raise DeliveryFailed(f"unknown email kind {kind!r}", permanent=True)
+    email = build_email(compose(kind, pickup, message.payload.get("facts")), to=message.recipient, message_key=f"outbox-{message.id}")
+    security = config["SMTP_SECURITY"]
+    port = config["SMTP_PORT"] or {"ssl": 465, "starttls": 587}.get(security, 25)
+    timeout = config["SMTP_TIMEOUT_SECONDS"]
+    try:
+        if security == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(config["SMTP_HOST"], port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            smtp = smtplib.SMTP(config["SMTP_HOST"], port, timeout=timeout)
+        with smtp:
+            if security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if config["SMTP_USERNAME"]:
+                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
+            smtp.send_message(email)
+    except smtplib.SMTPRecipientsRefused as error:
+        raise DeliveryFailed(f"the mail server refused the address: {error.recipients}", permanent=True) from None
+    except smtplib.SMTPResponseException as error:
+        # 5xx is the server's final word; 4xx (greylisting, a full queue) is worth another try.
+        raise DeliveryFailed(f"the mail server answered {error.smtp_code}: {error.smtp_error!r}", permanent=error.smtp_code >= 500) from None
+    except (OSError, smtplib.SMTPException) as error:
+        raise DeliveryFailed(f"could not reach the mail server: {error}") from None
+    return None

@@ -1,0 +1,45 @@
+"""What emails does when pickups announce a change: queue the customer's email in the same transaction."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.emails.services import CHANNEL, is_today, queue_emails, send_email
+from app.outbox.services import register_sender
+from app.pickups import events as pickup_events
+
+
+def _scheduled(sender: Any, events: Sequence[pickup_events.PickupCreated]) -> None:
+    queue_emails("scheduled", [event.pickup for event in events])
+
+
+def _on_the_day(sender: Any, events: Sequence[pickup_events.PickupAssigned]) -> None:
+    # Only a first assignment for today: a reassignment to another driver changes nothing for the customer.
+    queue_emails("on_the_day", [e.pickup for e in events if e.previous_driver_id is None and is_today(e.pickup)])
+
+
+def _collected(sender: Any, events: Sequence[pickup_events.PickupCollected]) -> None:
+    queue_emails("collected", [event.pickup for event in events])
+
+
+def _not_collected(sender: Any, events: Sequence[pickup_events.PickupFailed]) -> None:
+    queue_emails("not_collected", [event.pickup for event in events])
+
+
+def _rebooked(sender: Any, events: Sequence[pickup_events.PickupRebooked]) -> None:
+    queue_emails("rebooked", [event.pickup for event in events])
+
+
+def _received(sender: Any, events: Sequence[pickup_events.PickupReceived]) -> None:
+    queue_emails("received", [event.pickup for event in events])
+
+
+def subscribe() -> None:
+    """Wire emails to the pickups' events and to the outbox (once; connecting again changes nothing)."""
+    pickup_events.pickup_created.connect(_scheduled)
+    pickup_events.pickup_assigned.connect(_on_the_day)
+    pickup_events.pickup_collected.connect(_collected)
+    pickup_events.pickup_failed.connect(_not_collected)
+    pickup_events.pickup_rebooked.connect(_rebooked)
+    pickup_events.pickup_received.connect(_received)
+    register_sender(CHANNEL, send_email)

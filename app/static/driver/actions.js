@@ -1,0 +1,74 @@
+// @ts-check
+// The driver's actions that more than one screen offers: arriving at a stop
+// and finishing a collection (with or without a signature). Screens call
+// these; they never import each other.
+
+import { deleteDraft, getLocal, photosOfPickup, updateLocal } from "./db.js";
+import { enqueue } from "./outbox.js";
+import { settings } from "./settings.js";
+
+/**
+ * The first action at a stop records the arrival (once).
+ * @param {{id: number}} pickup
+ */
+export async function recordArrival(pickup) {
+  const local = await getLocal(pickup.id);
+  if (local.arrived_at) return;
+  await updateLocal(pickup.id, { arrived_at: new Date().toISOString() });
+  await enqueue("arrive", { pickup_id: pickup.id }, { pickupId: pickup.id });
+}
+
+/** @param {number} pickupId */
+export function collectionDraftKey(pickupId) {
+  return `collect:${pickupId}`;
+}
+
+/**
+ * Whether an item with this grade needs a photo (the server's photo_required_grades).
+ * @param {string | null | undefined} grade
+ * @param {import("./settings.js").Settings} config
+ */
+export function photoNeeded(grade, config) {
+  return Boolean(grade && config.photoRequiredGrades.includes(grade));
+}
+
+/**
+ * The collect_items mutation from a draft; checks what must be there first.
+ * @param {any} pickup
+ * @param {any} draft
+ * @param {import("./settings.js").Settings} config
+ */
+export async function buildCollection(pickup, draft, config) {
+  const photos = (await photosOfPickup(pickup.id)).filter((/** @type {any} */ p) => p.state === "draft" && p.purpose === "item");
+  /** @type {string[]} */
+  const problems = [];
+  const items = pickup.items.map((/** @type {any} */ item) => {
+    const line = draft.items[item.id] || {};
+    const quantity = line.quantity ?? item.quantity;
+    const grade = quantity > 0 ? line.grade || null : null;
+    const photoIds = photos.filter((/** @type {any} */ p) => p.item_id === item.id).map((/** @type {any} */ p) => p.id);
+    if (quantity > 0 && !grade) problems.push(`Choose a grade for ${item.description}.`);
+    if (quantity > 0 && photoNeeded(grade, config) && !photoIds.length) problems.push(`Take a photo of ${item.description} (grade ${grade} needs one).`);
+    return { item_id: item.id, quantity, grade, notes: (line.notes || "").trim(), photo_ids: photoIds };
+  });
+  if (items.every((/** @type {any} */ line) => line.quantity === 0)) problems.push("Nothing is marked as collected. If you could not collect anything, use “Could not collect”.");
+  return { items, problems, photoIds: photos.map((/** @type {any} */ p) => p.id) };
+}
+
+/**
+ * Queue the collection (and its photos); the draft goes.
+ * @param {any} pickup
+ * @param {any} draft
+ * @param {{signaturePhotoId?: string | null, signedBy?: string | null}} [signature]
+ */
+export async function finishCollection(pickup, draft, { signaturePhotoId = null, signedBy = null } = {}) {
+  const config = await settings();
+  const { items, problems, photoIds } = await buildCollection(pickup, draft, config);
+  if (problems.length) return { ok: false, problems };
+  /** @type {Record<string, any>} */
+  const args = { pickup_id: pickup.id, items, signature_photo_id: signaturePhotoId };
+  if (signedBy) args.handed_over_by = signedBy;
+  await enqueue("collect_items", args, { pickupId: pickup.id, photoIds: signaturePhotoId ? [...photoIds, signaturePhotoId] : photoIds });
+  await deleteDraft(collectionDraftKey(pickup.id));
+  return { ok: true, problems: [] };
+}

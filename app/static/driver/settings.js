@@ -1,0 +1,80 @@
+// @ts-check
+// What the server tells the phone to obey (docs/sync-protocol.md §8,
+// app/sync/settings.py): sent with every pull, stored by pull.js, read only
+// here. Every key read below is one the pull carries
+// (tests/driver/test_vocabulary.py checks it), and grades and failure reasons
+// come with the server's own labels.
+
+import { readSettings } from "./db.js";
+
+/**
+ * Until the first pull lands: the server's defaults, word for word (the test
+ * compares this block with what the server sends).
+ */
+// settings-fallback:start
+const FALLBACK = {
+  "schema_version": 1,
+  "poll_seconds": 60,
+  "max_batch": 1000,
+  "clock_skew_flag_seconds": 300,
+  "photo": {"long_edge": 1600, "jpeg_quality": 0.8, "max_bytes": 15728640, "types": ["image/jpeg", "image/png", "image/webp"]},
+  "photo_required_grades": ["C", "D"],
+  "grades": [
+    {"code": "A", "label": "As new, sealed or unused"},
+    {"code": "B", "label": "Good, light wear"},
+    {"code": "C", "label": "Visible damage or faults"},
+    {"code": "D", "label": "Broken or incomplete"}
+  ],
+  "failure_reasons": [
+    {"code": "not_home", "label": "Nobody home"},
+    {"code": "refused", "label": "Customer refused"},
+    {"code": "item_not_ready", "label": "Item not ready"},
+    {"code": "wrong_item", "label": "Wrong item"},
+    {"code": "address_problem", "label": "Address problem"},
+    {"code": "unsafe", "label": "Unsafe to collect"},
+    {"code": "other", "label": "Other (say what happened)"}
+  ]
+};
+// settings-fallback:end
+
+// The phone never sends more than this in one push, whatever the server allows.
+const PHONE_MAX_BATCH = 200;
+
+/** @typedef {{code: string, label: string}} Term */
+
+/**
+ * @typedef {object} Settings
+ * @property {number} schemaVersion
+ * @property {number} pollSeconds
+ * @property {number} maxBatch
+ * @property {{longEdge: number, quality: number, maxBytes: number}} photo
+ * @property {string[]} photoRequiredGrades
+ * @property {Term[]} grades
+ * @property {Term[]} failureReasons
+ */
+
+/** @returns {Promise<Settings>} */
+export async function settings() {
+  const server = { ...FALLBACK, ...((await readSettings()) || {}) };
+  const photo = { ...FALLBACK.photo, ...(server.photo || {}) };
+  let quality = photo.jpeg_quality;
+  if (quality > 1) quality /= 100;
+  return {
+    schemaVersion: server.schema_version,
+    pollSeconds: server.poll_seconds,
+    maxBatch: Math.min(server.max_batch, PHONE_MAX_BATCH),
+    photo: { longEdge: photo.long_edge, quality, maxBytes: photo.max_bytes },
+    photoRequiredGrades: server.photo_required_grades,
+    grades: server.grades,
+    failureReasons: server.failure_reasons,
+  };
+}
+
+/**
+ * The server's label for a code ("A" → "As new, sealed or unused"), or the code.
+ * @param {Term[]} terms
+ * @param {string | null | undefined} code
+ */
+export function labelFor(terms, code) {
+  return terms.find((term) => term.code === code)?.label || code || "";
+}

@@ -1,0 +1,1 @@
+"""Outbound webhooks (Standard Webhooks 1.0): other systems hear what happened to pickups."""
