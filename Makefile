@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+MAIL_PORT ?= 1025
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint lint-js bench clean
+.PHONY: install run mail test lint lint-js bench clean
 
 install: $(VENV)/.installed-python node_modules/.installed-npm app/static/vendor/.installed
 
@@ -25,7 +26,13 @@ app/static/vendor/.installed: node_modules/.installed-npm scripts/vendor_assets.
 	touch $@
 
 # The customer links that demo-data prints must point at the port we serve on.
+# With no SMTP_HOST of your own, customer emails go to the local mail server of `make mail`,
+# which `make run` starts beside the web server and the outbox worker.
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+run: export SMTP_HOST ?= 127.0.0.1
+run: export SMTP_PORT ?= $(MAIL_PORT)
+run: export SMTP_SECURITY ?= none
+run: export OUTBOX_POLL_SECONDS ?= 1
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo-data --if-empty
@@ -34,8 +41,17 @@ run: install
 	@echo "  Dispatcher console: http://127.0.0.1:$(PORT)/dispatch/"
 	@echo "  Driver app (PWA):   http://127.0.0.1:$(PORT)/driver/  (open it in a phone-sized window)"
 	@echo "  API document:       http://127.0.0.1:$(PORT)/api/v1/openapi.json"
+	@echo "  Outbox:             http://127.0.0.1:$(PORT)/dispatch/outbox  (emails print below as [mail], kept in instance/mail/)"
 	@echo ""
+	@# One process group: Ctrl-C stops the web server, the outbox worker and the local mail server together.
+	@trap 'kill 0' INT TERM EXIT; \
+	if [ "$$SMTP_HOST" = 127.0.0.1 ] && [ "$$SMTP_PORT" = "$(MAIL_PORT)" ]; then $(BIN)/python scripts/mail_server.py --port $(MAIL_PORT) & fi; \
+	$(FLASK) outbox work & \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+# A local SMTP server that prints every email and keeps it in instance/mail/ (nothing is relayed).
+mail: install
+	$(BIN)/python scripts/mail_server.py --port $(MAIL_PORT)
 
 test: install
 	$(BIN)/pytest
@@ -56,6 +72,12 @@ lint-js: node_modules/.installed-npm
 
 bench: install
 	$(BIN)/python -m bench
+
+# The end-of-shift wave against gunicorn on PostgreSQL (LOAD_DATABASE_URL or TEST_DATABASE_URL, else the
+# local "test" database; a private schema, dropped after), loopback only, bounded by LOAD_SECONDS.
+# LOAD_DRIVERS (20), LOAD_PICKUPS (40 a day); LOAD_BASELINE=<checkout> measures it first, for ratios.
+load: install
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache

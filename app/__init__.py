@@ -35,10 +35,11 @@ def _init_extensions(app: Flask) -> None:
     from app.apikeys.auth import register_api_key_auth
     from app.core import database  # noqa: F401  (SQLite connection settings)
     from app.core.compression import register_file_buffering
-    from app.core.errors import error_body, register_error_handlers
+    from app.core.errors import ErrorSchema, error_body, register_error_handlers
     from app.core.health import register_readiness
     from app.core.inputs import register_input_guard
     from app.core.observability import register_observability
+    from app.core.openapi import SessionAuthPlugin
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
@@ -54,7 +55,9 @@ def _init_extensions(app: Flask) -> None:
     compress.init_app(app)
     register_file_buffering(app)
     limiter.init_app(app)
-    api.init_app(app)
+    # OpenAPI describes the error body we send, not flask-smorest's own.
+    api.ERROR_SCHEMA = ErrorSchema
+    api.init_app(app, spec_kwargs={"extra_plugins": [SessionAuthPlugin()]})
 
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
@@ -99,7 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.apikeys.auth import declare_api_key_scheme
     from app.core.health import bp as health
     from app.core.observability import bp as observability
-    from app.dispatch import admin_views, import_views, report_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
+    from app.dispatch import admin_views, import_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.blueprint import bp as dispatch_views
     from app.dispatch.pickups_api import blp as pickups_api
@@ -111,7 +114,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.photos.api import blp as photos_api
     from app.photos.api import pickup_photos_blp as pickup_photos_api
     from app.portal.views import bp as portal_views
+    from app.receiving.api import blp as receiving_api
     from app.receiving.views import bp as hub_views
+    from app.reports import views as report_views  # noqa: F401  (its routes attach to dispatch's blueprint)
     from app.sync.api import blp as sync_api
     from app.sync.views import bp as sync_views
     from app.webhooks.api import blp as webhooks_api
@@ -128,7 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sync_views)
     app.register_blueprint(outbox_views)
     app.register_blueprint(webhooks_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api, routes_api, webhooks_api):
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api, routes_api, webhooks_api, receiving_api):
         api.register_blueprint(blueprint)
     declare_api_key_scheme()
 

@@ -22,7 +22,7 @@ def run(report: Report, rounds: int = 40) -> None:
     with tempfile.TemporaryDirectory() as tmp, open(os.devnull, "w") as devnull:
         folder = Path(tmp)
         with contextlib.redirect_stderr(devnull):
-            observed_app = app_on_file(folder, "observed", LOG_FORMAT="json", METRICS_TOKEN="bench")
+            observed_app = app_on_file(folder, "observed", LOG_FORMAT="json", LOG_LEVEL="INFO", METRICS_TOKEN="bench")
             unobserved_app = app_on_file(folder, "unobserved", OBSERVABILITY_ENABLED=False)
             with observed_app as observed, unobserved_app as unobserved:
                 setups = []

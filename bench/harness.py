@@ -62,6 +62,8 @@ def app_on_file(folder: Path, name: str, **config: Any) -> Iterator[Flask]:
         "SECRET_KEY": "bench",
         "PHOTO_STORAGE_DIR": str(folder / f"{name}-photos"),
         "RATELIMIT_ENABLED": False,
+        # A line per request on the terminal would drown the figures (bench_observability measures it).
+        "LOG_LEVEL": "WARNING",
         **config,
     })
     with app.app_context():

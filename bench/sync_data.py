@@ -4,23 +4,37 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert
 
 from app.extensions import db
-from app.pickups.models import ChangeCounter, Pickup, PickupStatus
+from app.pickups.models import Pickup, PickupStatus
+
+try:
+    from app.pickups.changes import advance_change_numbers, newest_change_number
+except ImportError:  # a checkout from before the change sequence, measured as a baseline (bench_fleet)
+    from sqlalchemy import select, update
+
+    from app.pickups.models import ChangeCounter
+
+    def advance_change_numbers(last: int) -> None:
+        db.session.execute(update(ChangeCounter).where(ChangeCounter.id == 1).values(value=last))
+
+    def newest_change_number() -> int:
+        return db.session.scalar(select(ChangeCounter.value).where(ChangeCounter.id == 1)) or 0
 from app.sync.models import SyncTombstone
 
 STATUSES = [PickupStatus.ASSIGNED, PickupStatus.COLLECTED, PickupStatus.FAILED, PickupStatus.RECEIVED, PickupStatus.CANCELLED]
 
 
-def insert_pickups(count: int, *, hub_id: int, driver_ids: list[int], start_seq: int = 0, chunk: int = 5000) -> int:
+def insert_pickups(count: int, *, hub_id: int, driver_ids: list[int], start_seq: int | None = None, chunk: int = 5000, tag: str = "") -> int:
     """Insert ``count`` pickups spread over the drivers, each with its own change number; answer the last number.
 
     Also leaves one tombstone per 20 pickups, as reassignments would. Items are
     left out: a pull that finds no change never reads them.
     """
     now = datetime.now(timezone.utc)
-    seq = start_seq
+    # After the numbers already handed out, so a pull's watermark covers the new rows.
+    seq = newest_change_number() if start_seq is None else start_seq
     for offset in range(0, count, chunk):
         rows: list[dict[str, Any]] = []
         tombstones: list[dict[str, Any]] = []
@@ -29,7 +43,7 @@ def insert_pickups(count: int, *, hub_id: int, driver_ids: list[int], start_seq:
             start = now - timedelta(days=n % 400, hours=n % 9)
             rows.append(
                 {
-                    "reference": f"BULK-{n:07d}",
+                    "reference": f"BULK{tag}-{n:07d}",
                     "status": STATUSES[n % len(STATUSES)],
                     "hub_id": hub_id,
                     "customer_name": f"Customer {n}",
@@ -49,7 +63,7 @@ def insert_pickups(count: int, *, hub_id: int, driver_ids: list[int], start_seq:
                     "driver_id": driver_ids[n % len(driver_ids)] if driver_ids else None,
                     "route_position": n // max(1, len(driver_ids)),
                     "scan_required": False,
-                    "label_code": f"B{n:09d}",
+                    "label_code": f"B{tag}{n:09d}",
                     "version": 3,
                     "change_seq": seq,
                     "created_at": start - timedelta(days=2),
@@ -71,5 +85,5 @@ def insert_pickups(count: int, *, hub_id: int, driver_ids: list[int], start_seq:
                     }
                 )
             db.session.execute(insert(SyncTombstone), tombstones)
-    db.session.execute(update(ChangeCounter).where(ChangeCounter.id == 1).values(value=seq))
+    advance_change_numbers(seq)
     return seq

@@ -5,21 +5,27 @@ from flask.cli import with_appcontext
 
 from app.core.transactions import run_in_transaction
 from app.demo.data import DemoLogins, database_is_empty, existing_demo_logins, load_demo_data
+from app.demo.history import load_demo_history
 
 
 @click.command("demo-data")
 @click.option("--drivers", default=3, show_default=True, type=click.IntRange(1, 50))
 @click.option("--pickups", default=40, show_default=True, type=click.IntRange(0, 100_000))
+@click.option("--history-days", default=14, show_default=True, type=click.IntRange(0, 400), help="Past days of finished work, for the reports.")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
 @with_appcontext
-def demo_data_command(drivers: int, pickups: int, if_empty: bool) -> None:
-    """Load a demo hub, dispatcher, drivers and a day of pickups."""
+def demo_data_command(drivers: int, pickups: int, history_days: int, if_empty: bool) -> None:
+    """Load a demo hub, dispatcher, drivers, a day of pickups and past days of finished work."""
     if if_empty and not database_is_empty():
         click.echo("Database already has data; demo data not loaded.")
         _echo_demo_logins()
         return
-    logins = run_in_transaction(lambda: load_demo_data(drivers=drivers, pickups=pickups))
-    click.echo(f"Demo data loaded: {pickups} pickups, {drivers} drivers.")
+    def load() -> tuple[DemoLogins, int]:
+        logins = load_demo_data(drivers=drivers, pickups=pickups)
+        return logins, load_demo_history(days=history_days)
+
+    logins, past = run_in_transaction(load)
+    click.echo(f"Demo data loaded: {pickups} pickups today, {past} on the {history_days} days before, {drivers} drivers.")
     _print_logins(logins)
 
 

@@ -1,7 +1,7 @@
 """The dispatcher console's blueprint: every page under /dispatch/ is for dispatchers and admins.
 
 The board and pickup pages (views), the CSV import (import_views) and the reports
-(report_views) attach their routes to this one blueprint; create_app registers it.
+(app.reports.views too) attach their routes to this one blueprint; create_app registers it.
 """
 from __future__ import annotations
 

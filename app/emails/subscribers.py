@@ -43,3 +43,16 @@ def subscribe() -> None:
     pickup_events.pickup_rebooked.connect(_rebooked)
     pickup_events.pickup_received.connect(_received)
     register_sender(CHANNEL, send_email)
+
+
+def unsubscribe() -> None:
+    """Disconnect again (the benchmark measures a push without the outbox's subscribers)."""
+    for signal, handler in (
+        (pickup_events.pickup_created, _scheduled),
+        (pickup_events.pickup_assigned, _on_the_day),
+        (pickup_events.pickup_collected, _collected),
+        (pickup_events.pickup_failed, _not_collected),
+        (pickup_events.pickup_rebooked, _rebooked),
+        (pickup_events.pickup_received, _received),
+    ):
+        signal.disconnect(handler)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
-from app.core.transactions import before_commit, run_in_transaction
+from app.core.transactions import before_commit, begin_write_transaction, run_in_transaction
 from app.extensions import db
 from app.outbox.models import MessageStatus, OutboxMessage
 
@@ -130,6 +130,9 @@ def claim_due(limit: int, *, now: datetime | None = None) -> list[int]:
     """Take up to ``limit`` due messages for this worker (commits), so no other worker sends them."""
 
     def claim() -> list[int]:
+        # SQLite has no row locks: take the write lock before reading, so a second worker waits
+        # instead of claiming the same rows (PostgreSQL skips the rows another worker holds).
+        begin_write_transaction()
         moment = now or utcnow()
         query = (
             select(OutboxMessage)

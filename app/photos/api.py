@@ -39,6 +39,7 @@ class PhotoOutSchema(Schema):
 
 
 photo_out_schema = PhotoOutSchema()
+_SHA_HEADER = {"description": "the SHA-256 of the stored photo", "schema": {"type": "string"}}
 
 
 def _read_body() -> bytes:
@@ -70,7 +71,22 @@ def _answer(photo: Photo, status: int) -> Response:
     description="Body: the image (JPEG, PNG or WebP). Header X-Content-SHA256: the body's SHA-256. "
     "201 stored, 200 already stored with this hash, 409 this id holds another photo, 413 too large, "
     "415 not an accepted image type, 422 not a valid image, 400 incomplete upload.",
+    requestBody={
+        "required": True,
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("image/jpeg", "image/png", "image/webp")},
+    },
+    parameters=[
+        {
+            "in": "header",
+            "name": "X-Content-SHA256",
+            "required": True,
+            "description": "the SHA-256 of the body, in hex: a cut upload is refused, not stored",
+            "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+        }
+    ],
 )
+@blp.response(201, PhotoOutSchema, description="stored", headers={"X-Content-SHA256": _SHA_HEADER})
+@blp.alt_response(200, schema=PhotoOutSchema, description="already stored with this hash", headers={"X-Content-SHA256": _SHA_HEADER})
 def upload(photo_id: UUID):  # type: ignore[no-untyped-def]
     data = _read_body()
     PHOTO_BYTES.labels("received").inc(len(data))

@@ -3,9 +3,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, String, Text, event, insert
+from sqlalchemy import JSON, BigInteger, Enum, ForeignKey, Index, Integer, Numeric, Sequence, String, Text, event, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin, UTCDateTime, utcnow
@@ -81,9 +82,15 @@ class Pickup(TimestampMixin, Model):
         Index("ix_pickups_window_start", "window_start"),
         Index("ix_pickups_status", "status"),
         # Delta pulls: one driver's pickups changed after a cursor (app.sync).
+        # (No index on change_seq alone: at 100k rows PostgreSQL preferred it and scanned every
+        # driver's recent changes.)
         Index("ix_pickups_driver_change", "driver_id", "change_seq"),
+        # Reset pulls: one driver's open pickups, and their finished ones changed lately (app.sync.scope).
+        Index("ix_pickups_driver_status_updated", "driver_id", "status", "updated_at"),
         # The sync age-out sweep: finished pickups whose last change is old enough.
         Index("ix_pickups_updated_at", "updated_at"),
+        # The report: one hub's pickups of a range of days.
+        Index("ix_pickups_hub_window", "hub_id", "window_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,7 +135,7 @@ class Pickup(TimestampMixin, Model):
     # Bumped on every change a driver could see; sync mutations carry the version they saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Position in the global change sequence, for delta pulls (see app.sync).
-    change_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    change_seq: Mapped[int | None] = mapped_column(BigInteger)
 
     hub: Mapped[Hub] = relationship()
     driver: Mapped[User | None] = relationship(foreign_keys=[driver_id])
@@ -175,11 +182,52 @@ class PickupItem(Model):
     quantity: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(300), default="")
 
+    # An optional product family for the disposition rules (e.g. "phone", "toner").
+    category: Mapped[str] = mapped_column(String(64), default="")
+    # What one unit is worth, in the hub's currency, and what it weighs: the recovery figures.
+    value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
+
     collected_quantity: Mapped[int | None] = mapped_column(Integer)
     grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "condition_grade"))
     condition_notes: Mapped[str | None] = mapped_column(Text)
 
+    # What the hub counted and graded on arrival (the door's figures stay above).
+    received_quantity: Mapped[int | None] = mapped_column(Integer)
+    received_grade: Mapped[Grade | None] = mapped_column(_enum(Grade, "condition_grade"))
+    # Arrived at the hub without being on the pickup.
+    unexpected: Mapped[bool] = mapped_column(default=False)
+
     pickup: Mapped[Pickup] = relationship(back_populates="items")
+
+
+class DiscrepancyKind(str, enum.Enum):
+    QUANTITY = "quantity"  # another count than the driver's
+    GRADE = "grade"  # another condition than the driver's
+    MISSING = "missing"  # collected at the door, not in the parcel
+    EXTRA = "extra"  # in the parcel, not on the pickup
+
+
+class ItemDiscrepancy(Model):
+    """A difference between the doorstep record and the hub's, with both sides, who and when."""
+
+    __tablename__ = "item_discrepancies"
+    __table_args__ = (Index("ix_item_discrepancies_recorded_at", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pickup_id: Mapped[int] = mapped_column(ForeignKey("pickups.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("pickup_items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[DiscrepancyKind] = mapped_column(_enum(DiscrepancyKind, "discrepancy_kind"))
+    door: Mapped[str | None] = mapped_column(String(40))
+    hub: Mapped[str | None] = mapped_column(String(40))
+    # The driver whose doorstep record differs: the per-driver report counts these.
+    driver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    item: Mapped[PickupItem] = relationship()
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    driver: Mapped[User | None] = relationship(foreign_keys=[driver_id])
 
 
 class PickupEvent(Model):
@@ -190,6 +238,8 @@ class PickupEvent(Model):
     """
 
     __tablename__ = "pickup_events"
+    # The report's stop times and first-attempt rate look for one kind of entry per pickup.
+    __table_args__ = (Index("ix_pickup_events_pickup_kind", "pickup_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pickup_id: Mapped[int] = mapped_column(ForeignKey("pickups.id", ondelete="CASCADE"), index=True)
@@ -216,17 +266,22 @@ class PickupEvent(Model):
 
 
 class ChangeCounter(Model):
-    """One row holding the last number of the change sequence behind delta pulls (app.pickups.changes).
+    """SQLite's change sequence: one row holding the last number handed out (app.pickups.changes).
 
-    Taking a number updates this row, which holds its lock until commit; so
-    numbers are handed out in commit order and a delta pull can never skip a
-    change committed late by a slower transaction.
+    Taking a number updates this row; SQLite lets one writer in at a time
+    anyway, so numbers are handed out in commit order. PostgreSQL uses the
+    ``change_numbers`` sequence below instead: no row that every writer waits for.
     """
 
     __tablename__ = "change_counter"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# PostgreSQL's change sequence (create_all makes it there; SQLite has none and skips it).
+# CACHE 1 (the default) matters: the pull reads ``last_value`` as the newest number handed out.
+change_numbers = Sequence("change_numbers", metadata=Model.metadata)
 
 
 @event.listens_for(ChangeCounter.__table__, "after_create")

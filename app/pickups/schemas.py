@@ -83,6 +83,10 @@ class ItemInSchema(_Stripped):
     description = _text(300, required=True)
     quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
     reason = _text(300, load_default="", allow_empty=True)
+    category = _text(64, load_default="", allow_empty=True)
+    # Per unit, in the hub's currency; and its weight: the recovery report's figures.
+    value = fields.Decimal(load_default=None, allow_none=True, places=2, validate=validate.Range(min=0, max=10**10))
+    weight_kg = fields.Decimal(load_default=None, allow_none=True, places=3, validate=validate.Range(min=0, max=10**7))
 
 
 _REFERENCE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 ._/#:-]*$", error="Use letters, digits and . _ / # : - only.")
@@ -126,6 +130,9 @@ class ItemOutSchema(Schema):
     description = fields.String()
     quantity = fields.Integer()
     reason = fields.String()
+    category = fields.String()
+    value = fields.Decimal(as_string=True, allow_none=True)
+    weight_kg = fields.Decimal(as_string=True, allow_none=True)
     collected_quantity = fields.Integer(allow_none=True)
     grade = fields.Enum(Grade, by_value=True, allow_none=True)
     condition_notes = fields.String(allow_none=True)
@@ -181,8 +188,8 @@ class EventOutSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
     message = fields.String()
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String(allow_none=True)
+    from_status = fields.String(allow_none=True, validate=validate.OneOf([s.value for s in PickupStatus]))
+    to_status = fields.String(allow_none=True, validate=validate.OneOf([s.value for s in PickupStatus]))
     actor_id = fields.Integer(allow_none=True)
     server_time = fields.AwareDateTime(format="iso")
     device_time = fields.AwareDateTime(format="iso", allow_none=True)

@@ -150,6 +150,9 @@ def _insert_items(pickups: Sequence[Pickup], items: Sequence[Sequence[dict[str, 
             "description": item["description"],
             "quantity": item["quantity"],
             "reason": item.get("reason") or "",
+            "category": item.get("category") or "",
+            "value": item.get("value"),
+            "weight_kg": item.get("weight_kg"),
         }
         for pickup, pickup_items in zip(pickups, items, strict=True)
         for index, item in enumerate(pickup_items)
@@ -259,6 +262,8 @@ def _replacement_items(pickup: Pickup, items: list[dict[str, Any]]) -> list[Pick
         item.position = index
         item.sku, item.description, item.quantity = data["sku"], data["description"], data["quantity"]
         item.reason = data.get("reason") or ""
+        item.category = data.get("category") or ""
+        item.value, item.weight_kg = data.get("value"), data.get("weight_kg")
     return kept
 
 

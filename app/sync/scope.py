@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -26,6 +26,8 @@ from app.sync.models import SyncState, SyncTombstone
 
 # Done for the driver: shown greyed on the phone for a while, then aged out.
 FINISHED_STATUSES = (PickupStatus.COLLECTED, PickupStatus.PARTIALLY_COLLECTED, PickupStatus.FAILED, PickupStatus.RECEIVED)
+# On the route until done: everything a driver can hold that is neither finished nor cancelled.
+OPEN_STATUSES = tuple(status for status in PickupStatus if status not in FINISHED_STATUSES and status is not PickupStatus.CANCELLED)
 # The sweep runs at most this often; scope uses the sweep's watermark, so it stays consistent.
 SWEEP_EVERY = timedelta(seconds=60)
 
@@ -54,6 +56,18 @@ def in_scope(pickup: Pickup, driver_id: int, hidden_before: datetime | None) -> 
     if pickup.status in FINISHED_STATUSES and hidden_before is not None:
         return pickup.updated_at >= hidden_before
     return True
+
+
+def scope_parts(driver_id: int, hidden_before: datetime | None) -> list[ColumnElement[bool]]:
+    """``in_scope`` as SQL, in parts that do not overlap: the driver's open pickups, and their finished ones still shown.
+
+    Each part is one range of ``ix_pickups_driver_status_updated``, so a reset
+    pull reads the route and not the driver's whole history.
+    """
+    mine = Pickup.driver_id == driver_id
+    if hidden_before is None:
+        return [mine & Pickup.status.in_(OPEN_STATUSES + FINISHED_STATUSES)]
+    return [mine & Pickup.status.in_(OPEN_STATUSES), mine & Pickup.status.in_(FINISHED_STATUSES) & (Pickup.updated_at >= hidden_before)]
 
 
 def scope_exit_reason(pickup: Pickup, driver_id: int) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from standardwebhooks import Webhook
 
 from app.accounts.models import User
@@ -48,6 +48,7 @@ EVENTS = (
 )
 _USER_AGENT = "Backhaul-Webhooks/1.0"
 _CACHE = "backhaul.webhook_endpoints"
+_TO_LOAD = "backhaul.webhook_pickups"
 
 
 def _production() -> bool:
@@ -133,11 +134,13 @@ def _endpoints_for(topic: str) -> list[_Target]:
 @event.listens_for(Session, "after_commit")
 def _forget_after_commit(session: Session) -> None:
     session.info.pop(_CACHE, None)
+    session.info.pop(_TO_LOAD, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_after_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_CACHE, None)
+    session.info.pop(_TO_LOAD, None)
 
 
 def queue_event(topic: str, pickups: Sequence[Pickup], *, extra: Sequence[dict[str, Any]] | None = None) -> None:
@@ -146,10 +149,18 @@ def queue_event(topic: str, pickups: Sequence[Pickup], *, extra: Sequence[dict[s
     if not endpoints:
         return
     happened = utcnow()
+    # A new pickup gets its id and customer link only when it is written: its body is made just
+    # before commit (all of them read back together). Any other event's pickup is loaded and
+    # current now, so its body is made at once, as it is at the moment of the event.
+    later = topic == "pickup.created"
+    if later:
+        db.session.info.setdefault(_TO_LOAD, set()).update(pickups)
     messages: list[Outgoing] = []
     for index, pickup in enumerate(pickups):
         facts = extra[index] if extra else {}
         body = _Body(topic, pickup, happened, facts)
+        if not later:
+            body.build()
         for endpoint_id, url, _events in endpoints:
             messages.append(Outgoing(CHANNEL, topic, url, body, subject=pickup, endpoint_id=endpoint_id))
     enqueue(messages)
@@ -162,16 +173,29 @@ class _Body:
         self.topic, self.pickup, self.happened, self.facts = topic, pickup, happened, facts
         self.body: dict[str, Any] | None = None
 
-    def __call__(self) -> dict[str, Any]:
+    def build(self) -> None:
         if self.body is None:
+            _load_together()
             self.body = {
                 "type": self.topic,
                 "timestamp": self.happened.isoformat(),
                 "data": json.loads(json.dumps(staff_pickup_schema.dump(self.pickup), default=str)),
                 **self.facts,
             }
+
+    def __call__(self) -> dict[str, Any]:
+        self.build()
         # Every endpoint's copy of one event has its own id: each is its own delivery.
         return {"id": "msg_" + secrets.token_urlsafe(18), "body": self.body}
+
+
+def _load_together() -> None:
+    # A push that changed 40 pickups has them expired by now: read them back in one query
+    # (with their items and links), not one query each while dumping.
+    pickups: set[Pickup] = db.session.info.pop(_TO_LOAD, set())
+    ids = [pickup.id for pickup in pickups if pickup.id is not None]
+    if len(ids) > 1:
+        db.session.scalars(select(Pickup).where(Pickup.id.in_(ids)).options(selectinload(Pickup.items))).all()
 
 
 # --- delivery -------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """dispatch day: drivers' shift hours and van capacity, for planning the day
 
 Revision ID: 0006_dispatch_day
-Revises: 0005_messages
+Revises: 0007_value_recovery
 Create Date: 2026-12-02 13:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0006_dispatch_day"
-down_revision = "0005_messages"
+down_revision = "0007_value_recovery"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ from app.pickups.models import Pickup, PickupStatus
 
 def test_demo_data_makes_a_realistic_day_and_is_not_loaded_twice(app, db):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["demo-data", "--if-empty"])
+    result = runner.invoke(args=["demo-data", "--if-empty", "--history-days", "0"])
     assert result.exit_code == 0, result.output
     assert "dispatcher@backhaul.test" in result.output and "backhaul-demo" in result.output
     assert db.session.query(User).filter_by(role=Role.DRIVER).count() == 3
@@ -16,6 +16,25 @@ def test_demo_data_makes_a_realistic_day_and_is_not_loaded_twice(app, db):
     assert "already has data" in again.output
     assert "driver1@backhaul.test" in again.output  # a second `make run` still says how to log in
     assert db.session.query(Pickup).count() == 40
+
+
+def test_demo_history_gives_the_reports_received_days_with_value_and_landfill(app, db):
+    from datetime import date, timedelta
+
+    from app.hubs.services import find_hub_by_code
+    from app.receiving.models import ItemDisposition
+    from app.reports.figures import build_report
+
+    result = app.test_cli_runner().invoke(args=["demo-data", "--pickups", "5", "--history-days", "3"])
+    assert result.exit_code == 0, result.output
+    assert db.session.query(ItemDisposition).count() > 0
+    statuses = {p.status for p in db.session.query(Pickup)}
+    assert {PickupStatus.RECEIVED, PickupStatus.FAILED} <= statuses
+    hub = find_hub_by_code("AMS1")
+    today = date.today()
+    report = build_report(start=today - timedelta(days=4), end=today, tz_name=hub.timezone, hub_id=hub.id)
+    assert report.recovered_value > 0 and report.kept_kg > 0
+    assert report.average_stop_seconds is not None and 120 <= report.average_stop_seconds <= 600
 
 
 def test_security_headers_on_every_page(client):

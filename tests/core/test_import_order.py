@@ -26,8 +26,9 @@ LAYERS: list[set[str]] = [
     # apikeys: an account of its own per key; outbox: the queue of messages to the outside.
     {"labels", "photos", "apikeys", "outbox"},
     {"sync", "dispatch", "portal", "receiving", "driver", "retention"},
-    # What is sent to the outside: emails (labels, pickups) and webhooks (the pickup as dispatch's API gives it).
-    {"emails", "webhooks"},
+    # What is sent to the outside: emails (labels, pickups) and webhooks (the pickup as dispatch's API gives it);
+    # the report reads what dispatch planned and what the hub decided, and shows on dispatch's pages.
+    {"emails", "webhooks", "reports"},
     {"demo"},
 ]
 # The composition root: create_app wires every domain, models imports every table.

@@ -15,6 +15,14 @@ def test_text_that_a_spreadsheet_would_run_is_escaped(value):
     assert safe_cell(value) == "'" + value
 
 
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [("x;=1+1", "x;'=1+1"), ("a,+1", "a,'+1"), ("a; @SUM(A1)", "a; '@SUM(A1)"), ("=1;=2", "'=1;'=2"), ("tab\t-1", "tab\t'-1"), ("a;b", "a;b")],
+)
+def test_a_formula_after_a_separator_another_spreadsheet_splits_on_is_escaped_too(value, safe):
+    assert safe_cell(value) == safe
+
+
 @pytest.mark.parametrize("value", ["Zoë Ørsted", "王芳", "RMA-1", "", " =not first", -4.88, 3, None])
 def test_other_values_are_left_alone(value):
     assert safe_cell(value) == value

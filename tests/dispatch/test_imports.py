@@ -323,3 +323,23 @@ def _as_payload(data):  # type: ignore[no-untyped-def]
         **{k: v for k, v in data.items() if k not in ("window",)},
         "window": {"start": data["window"]["start"].isoformat(), "end": data["window"]["end"].isoformat()},
     }
+
+
+def test_item_value_weight_and_category_come_in_from_the_csv(hub, dispatcher, db):
+    from decimal import Decimal
+
+    from app.pickups.models import PickupItem
+
+    rows = [
+        import_row(category="phone", value="420,50", weight_kg="0.174"),
+        import_row(sku="CBL", description="Cable", value="", weight_kg=""),
+        import_row(reference="RMA-2", value="lots"),
+    ]
+    preview = parse_import(make_csv(rows, delimiter=";"), default_hub=hub)
+    assert (4, "value") in problems(preview)
+    good = make_csv(rows[:2], delimiter=";")
+    csv_import = imports.store_import(good.encode(), filename="valued.csv", uploader=dispatcher, hub=hub)
+    imports.commit_import(csv_import.id, actor=dispatcher)
+    db.session.commit()
+    stored = [(i.category, i.value, i.weight_kg) for i in db.session.scalars(select(PickupItem).order_by(PickupItem.position))]
+    assert stored == [("phone", Decimal("420.50"), Decimal("0.174")), ("", None, None)]

@@ -79,12 +79,13 @@ def test_the_receipt_lists_what_was_taken_and_when_the_driver_was_at_the_door(db
 
 def test_not_collected_says_why_in_plain_words_and_links_to_a_new_window(db, create_pickup, driver, smtp_server):
     pickup = db.session.get(Pickup, create_pickup(driver=driver).id)
-    collection.fail_pickup(pickup, FailureReason.NOT_HOME, driver=driver, evidence=Evidence(server_time=utcnow()))
+    collection.fail_pickup(pickup, FailureReason.NOT_HOME, driver=driver, evidence=Evidence(server_time=utcnow()), notes="Neighbour says holiday")
     db.session.commit()
     deliver_due()
     mail = next(mail for mail in smtp_server.messages if "could not collect" in mail["Subject"])
     text = text_part(mail)
     assert "nobody was home" in text and "Choose a new window" in text and f"/r/{token_of(pickup)}" in text
+    assert "holiday" not in mail.as_string()  # the driver's own notes stay internal
 
 
 def test_without_a_mail_server_emails_are_kept_as_not_sent(app, db, create_pickup):

@@ -285,7 +285,7 @@ def test_received_by_the_hub_page(api_client, create_user, create_pickup, driver
 def _change(kind: type[events.DomainEvent], pickup: Pickup, driver: Any, other_driver: Any) -> None:
     """Cause ``kind`` through the pickups services, as the HTTP ways above do."""
     from app.core.models import utcnow
-    from app.pickups import collection, services
+    from app.pickups import collection, retention, services
     from app.pickups.schemas import pickup_in_schema
     from app.pickups.timeline import Evidence
     from tests.conftest import pickup_payload
@@ -309,6 +309,7 @@ def _change(kind: type[events.DomainEvent], pickup: Pickup, driver: Any, other_d
         events.FieldConflictRecorded: lambda: collection.record_field_conflict(
             pickup, driver=driver, evidence=field, message="Could not apply", code="x", data={}, needs_review=True
         ),
+        events.PersonalDataRemoved: lambda: retention.remove_personal_data([pickup.id], now=utcnow()),
     }
     if kind is events.PickupReceived:
         actions[events.PickupCollected]()

@@ -63,7 +63,8 @@ def test_failed_pickup_says_what_happened_and_what_next(client, create_pickup, t
     db.session.commit()
     page = client.get(f"/r/{token_of(pickup)}").text
     assert "We could not collect your return." in page
-    assert "Nobody was home" in page and "We will get in touch" in page
+    # What next: a new window the customer chooses (app.pickups.rebooking), not a wait for a call.
+    assert "Nobody was home" in page and "Choose a new window" in page and f"/r/{token_of(pickup)}/rebook" in page
     assert "holiday" not in page  # the driver's own notes stay internal
 
 

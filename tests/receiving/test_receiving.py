@@ -42,7 +42,7 @@ def test_clerk_marks_received_with_a_disposition_per_item(clerk_client, collecte
     pickup = collected_pickup()
     version = pickup.version
     response = _receive(clerk_client, pickup, ["refurbish", "recycle"])
-    assert response.status_code == 302 and response.headers["Location"].endswith("/hub/")
+    assert response.status_code == 302 and f"/hub/?code={pickup.label_code}" in response.headers["Location"]
     pickup = db.session.get(Pickup, pickup.id)
     assert pickup.status is PickupStatus.RECEIVED and pickup.version == version + 1
     decisions = {d.pickup_item_id: (d.disposition, d.decided_by_id) for d in db.session.query(ItemDisposition)}
@@ -60,7 +60,7 @@ def test_every_item_needs_a_disposition_and_nothing_is_half_written(clerk_client
     pickup = collected_pickup(grades=())
     response = _receive(clerk_client, pickup, ["restock", ""])
     assert response.status_code == 422
-    assert "Choose what happens to every item." in response.text
+    assert "Choose what happens to every item that arrived." in response.text
     assert 'aria-invalid="true"' in response.text
     assert db.session.get(Pickup, pickup.id).status is PickupStatus.COLLECTED
     assert db.session.query(ItemDisposition).count() == 0
@@ -80,16 +80,22 @@ def test_items_left_behind_need_no_disposition(clerk_client, collected_pickup, d
     assert [(d.pickup_item_id, d.disposition) for d in db.session.query(ItemDisposition)] == [(pickup.items[0].id, Disposition.RESELL)]
 
 
-def test_receiving_twice_is_refused(clerk_client, collected_pickup, db):
+def test_receiving_twice_is_harmless(clerk_client, collected_pickup, db):
     pickup = collected_pickup()
     page = clerk_client.get(f"/hub/?code={pickup.label_code}")
     data = {"csrf_token": csrf_from(page.text), "version": str(pickup.version)}
     data.update({f"disposition-{item.id}": "restock" for item in pickup.items})
     assert clerk_client.post(f"/hub/pickups/{pickup.id}/receive", data=data).status_code == 302
+    version = db.session.get(Pickup, pickup.id).version
+    data.update({f"disposition-{item.id}": "recycle" for item in pickup.items})
     again = clerk_client.post(f"/hub/pickups/{pickup.id}/receive", data=data)
-    assert again.status_code == 409
+    assert again.status_code == 302
+    assert "was already received; nothing changed" in clerk_client.get(again.headers["Location"]).text
+    db.session.expire_all()
+    assert db.session.get(Pickup, pickup.id).version == version
+    assert {d.disposition for d in db.session.query(ItemDisposition)} == {Disposition.RESTOCK}
     assert db.session.query(ItemDisposition).count() == 2
-    assert "Already received." in clerk_client.get(f"/hub/?code={pickup.label_code}").text
+    assert "Received: nothing more to do here." in clerk_client.get(f"/hub/?code={pickup.label_code}").text
 
 
 def test_a_pickup_still_at_the_customer_cannot_be_received(clerk_client, create_pickup, driver, db):

@@ -120,6 +120,9 @@ def start_seaweedfs(folder: Path) -> SeaweedFS:
         binary, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         "-s3", f"-s3.port={s3}", f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
         "-volume.max=20", "-master.volumeSizeLimitMB=64",
+        # The S3 gateway also opens an Iceberg and a Lance catalog on fixed ports (8181, 9101):
+        # off, or a second SeaweedFS on the machine (another test run) would die at start.
+        "-s3.port.iceberg=0", "-s3.port.lance=0",
     ]  # fmt: skip
     env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
     with open(log_path, "ab") as log:

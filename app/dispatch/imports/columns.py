@@ -8,14 +8,18 @@ REQUIRED_COLUMNS = (
     "reference", "customer_name", "line1", "city", "postcode", "country",
     "window_start", "window_end", "sku", "description", "quantity",
 )
-OPTIONAL_COLUMNS = ("reason", "line2", "lat", "lon", "phone", "email", "notes", "driver_email", "hub_code")
+OPTIONAL_COLUMNS = (
+    "reason", "line2", "lat", "lon", "phone", "email", "notes", "driver_email", "hub_code", "category", "value", "weight_kg",
+)
 ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 # Columns that describe the pickup; every row of one reference must agree on them.
 PICKUP_COLUMNS = (
     "customer_name", "phone", "email", "line1", "line2", "city", "postcode", "country",
     "lat", "lon", "window_start", "window_end", "notes", "driver_email", "hub_code",
 )
-ITEM_COLUMNS = ("sku", "description", "quantity", "reason")
+ITEM_COLUMNS = ("sku", "description", "quantity", "reason", "category", "value", "weight_kg")
+# Item columns that are numbers, where an empty cell means "not known".
+ITEM_NUMBERS = ("value", "weight_kg")
 # Other names people give the same columns (matched after lower-casing and spaces → "_").
 ALIASES = {
     "address_line1": "line1", "address_line_1": "line1", "address": "line1", "street": "line1",
@@ -25,6 +29,7 @@ ALIASES = {
     "latitude": "lat", "longitude": "lon", "lng": "lon",
     "qty": "quantity", "return_reason": "reason",
     "driver": "driver_email", "hub": "hub_code",
+    "weight": "weight_kg", "kg": "weight_kg", "price": "value", "item_value": "value", "product_category": "category",
     "zip": "postcode", "postal_code": "postcode", "zip_code": "postcode",
 }
 TEMPLATE_EXAMPLE = [

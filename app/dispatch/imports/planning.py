@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from app.accounts.models import Role, User
-from app.dispatch.imports.columns import ALL_COLUMNS, ITEM_COLUMNS, PICKUP_COLUMNS
+from app.dispatch.imports.columns import ALL_COLUMNS, ITEM_COLUMNS, ITEM_NUMBERS, PICKUP_COLUMNS
 from app.dispatch.imports.reading import ImportRefused, RowError, read_table
 from app.extensions import db
 from app.hubs.models import Hub
@@ -275,6 +275,11 @@ def _item(cells: dict[str, str], row: int, errors: list[RowError]) -> dict[str, 
         errors.append(RowError(row, "quantity", "is empty."))
     elif not _WHOLE_NUMBER.match(quantity) or int(quantity) < 1:
         errors.append(RowError(row, "quantity", f"“{quantity}” is not a whole number of 1 or more."))
+    for col in ITEM_NUMBERS:
+        if not item[col]:
+            del item[col]  # unknown value or weight: the schema's default (null)
+        elif _DECIMAL_COMMA.match(item[col]):
+            item[col] = item[col].replace(",", ".")  # European spreadsheets write 12,50
     return {**item, "quantity": int(quantity) if _WHOLE_NUMBER.match(quantity) else quantity}
 
 

@@ -10,7 +10,7 @@ import { syncNow, syncState } from {{ url_for('static', filename='driver/sync.js
 import { unsyncedSummary } from {{ url_for('static', filename='driver/outbox.js') | tojson }};
 
 const VERSION = {{ version | tojson }};
-self.BACKHAUL_VERSION = VERSION; // sync.js sends it as the pushing app's version
+self.BACKHAUL_VERSION = VERSION; // push.js sends it as the pushing app's version
 const CACHE = "backhaul-driver-" + VERSION;
 const PRECACHE = {{ precache | tojson }};
 const SHELL_URL = {{ url_for('driver.shell') | tojson }};

@@ -1,4 +1,4 @@
-"""The report page for a range of days, and its tables as CSV."""
+"""The report page for a range of days (figures, charts), and each of its tables as CSV."""
 from __future__ import annotations
 
 from datetime import date
@@ -10,10 +10,12 @@ from app.core.errors import InvalidInput
 from app.core.spreadsheets import csv_response, write_csv
 from app.dispatch.blueprint import bp
 from app.dispatch.board import timezone_for, today_in
-from app.dispatch.reports import build_report, default_range
 from app.hubs.services import list_hubs
+from app.pickups.models import DiscrepancyKind
+from app.reports.charts import report_charts
+from app.reports.figures import build_report, default_range
 
-PARTS = ("status", "grades", "failures", "drivers")
+PARTS = ("summary", "status", "grades", "failures", "drivers", "days", "dispositions", "discrepancies")
 
 
 def _read_range(tz_name: str) -> tuple[date, date, dict[str, list[str]]]:
@@ -50,12 +52,22 @@ def reports():  # type: ignore[no-untyped-def]
             errors = {key: list(value) for key, value in error.fields.items()}
     return render_template(
         "dispatch/reports.html", report=report, errors=errors, hubs=hubs, hub_id=hub_id, start=start, end=end,
+        charts=report_charts(report) if report else {}, kinds=DiscrepancyKind,
     ), (422 if errors else 200)
+
+
+@bp.get("/reports.csv")
+def report_table_csv():  # type: ignore[no-untyped-def]
+    """One table of the report as CSV: ``?from=&to=&table=<name>`` (``hub_id`` optional)."""
+    table = request.args.get("table", "")
+    if table not in PARTS:
+        raise InvalidInput(f"Choose a table: {', '.join(PARTS)}.", fields={"table": [f"One of: {', '.join(PARTS)}."]})
+    return report_csv(table)
 
 
 @bp.get("/reports/<part>.csv")
 def report_csv(part: str):  # type: ignore[no-untyped-def]
-    """One table of the report as CSV."""
+    """One table of the report as CSV (the older spelling of ``/reports.csv?table=``)."""
     if part not in PARTS:
         abort(404)
     hubs = list_hubs()
