@@ -8,7 +8,7 @@ from flask import Flask, jsonify, redirect, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_settings
-from app.extensions import api, compress, csrf, db, limiter, login_manager, migrate, wants_json
+from app.extensions import api, csrf, db, limiter, login_manager, migrate, wants_json
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -34,10 +34,12 @@ def _init_extensions(app: Flask) -> None:
     from app.accounts.services import load_session_user
     from app.apikeys.auth import register_api_key_auth
     from app.core import database  # noqa: F401  (SQLite connection settings)
-    from app.core.errors import error_body, register_error_handlers
+    from app.core.compression import register_compression
+    from app.core.errors import ErrorSchema, error_body, register_error_handlers
     from app.core.health import register_readiness
     from app.core.inputs import register_input_guard
     from app.core.observability import register_observability
+    from app.core.openapi import SessionAuthPlugin
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
@@ -50,9 +52,11 @@ def _init_extensions(app: Flask) -> None:
     init_photo_storage(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
-    compress.init_app(app)
+    register_compression(app)
     limiter.init_app(app)
-    api.init_app(app)
+    # OpenAPI describes the error body we send, not flask-smorest's own.
+    api.ERROR_SCHEMA = ErrorSchema
+    api.init_app(app, spec_kwargs={"extra_plugins": [SessionAuthPlugin()]})
 
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
@@ -97,15 +101,17 @@ def _register_blueprints(app: Flask) -> None:
     from app.apikeys.auth import declare_api_key_scheme
     from app.core.health import bp as health
     from app.core.observability import bp as observability
-    from app.dispatch import import_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
+    from app.dispatch import admin_views, import_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
     from app.dispatch.blueprint import bp as dispatch_views
     from app.dispatch.pickups_api import blp as pickups_api
+    from app.dispatch.routes_api import blp as routes_api
     from app.driver.views import bp as driver_views
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
     from app.outbox.views import bp as outbox_views
     from app.photos.api import blp as photos_api
+    from app.photos.api import pickup_photos_blp as pickup_photos_api
     from app.portal.views import bp as portal_views
     from app.receiving.api import blp as receiving_api
     from app.receiving.views import bp as hub_views
@@ -126,7 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sync_views)
     app.register_blueprint(outbox_views)
     app.register_blueprint(webhooks_views)
-    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, webhooks_api, receiving_api):
+    for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api, routes_api, webhooks_api, receiving_api):
         api.register_blueprint(blueprint)
     declare_api_key_scheme()
 
@@ -135,10 +141,12 @@ def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.apikeys.cli import api_keys_cli
     from app.demo.cli import demo_data_command
+    from app.hubs.cli import hubs_cli
     from app.outbox.cli import outbox_cli
     from app.retention.cli import purge_expired_command
     from app.sync.cli import sync_cli
 
+    app.cli.add_command(hubs_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(sync_cli)

@@ -145,6 +145,15 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "PHOTO_STORED_JPEG_QUALITY": 85,
         "PHOTO_THUMB_EDGE": 320,
         "PHOTO_REQUIRED_GRADES": ["C", "D"],
+        # Route suggestions (app.dispatch.routing): minutes at each door, average speed between doors,
+        # the shift drivers without their own hours work, and an optional OSRM server for road distances.
+        "DISPATCH_SERVICE_MINUTES": int(env.get("DISPATCH_SERVICE_MINUTES") or 6),
+        "DISPATCH_AVERAGE_SPEED_KMH": float(env.get("DISPATCH_AVERAGE_SPEED_KMH") or 30),
+        "DISPATCH_SHIFT": env.get("DISPATCH_SHIFT") or "08:00-18:00",
+        "ROUTING_MATRIX_URL": env.get("ROUTING_MATRIX_URL") or None,
+        # The map's tiles: none by default (stops and routes on a plain background, works offline).
+        "MAP_TILE_URL": env.get("MAP_TILE_URL") or None,
+        "MAP_TILE_ATTRIBUTION": env.get("MAP_TILE_ATTRIBUTION") or "",
         # Outbox (app.outbox): retries with exponential backoff and jitter, then the message is dead.
         "OUTBOX_MAX_ATTEMPTS": int(env.get("OUTBOX_MAX_ATTEMPTS") or 8),
         "OUTBOX_RETRY_BASE_SECONDS": float(env.get("OUTBOX_RETRY_BASE_SECONDS") or 30),

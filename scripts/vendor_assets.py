@@ -22,6 +22,14 @@ FILES: list[tuple[str, str]] = [
     ("barcode-detector/dist/es/ponyfill.js", "barcode-detector/ponyfill.js"),
     ("barcode-detector/dist/es/zxing-exported.js", "barcode-detector/zxing-exported.js"),
     ("zxing-wasm/dist/reader/zxing_reader.wasm", "zxing-wasm/zxing_reader.wasm"),
+    # The dispatcher's map: Leaflet draws stops and routes as SVG, so it needs no tile server.
+    ("leaflet/dist/leaflet.js", "leaflet/leaflet.js"),
+    ("leaflet/dist/leaflet.css", "leaflet/leaflet.css"),
+    ("leaflet/dist/images/layers.png", "leaflet/images/layers.png"),
+    ("leaflet/dist/images/layers-2x.png", "leaflet/images/layers-2x.png"),
+    ("leaflet/dist/images/marker-icon.png", "leaflet/images/marker-icon.png"),
+    ("leaflet/dist/images/marker-icon-2x.png", "leaflet/images/marker-icon-2x.png"),
+    ("leaflet/dist/images/marker-shadow.png", "leaflet/images/marker-shadow.png"),
 ]
 
 

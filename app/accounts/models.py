@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import enum
 import secrets
+from datetime import time
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin
@@ -53,6 +54,11 @@ class User(UserMixin, TimestampMixin, Model):
     # Part of the login session id: changing it (password change, deactivation)
     # ends every session of this user at their next request.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+
+    # A driver's working hours and how many items their van takes, for "plan the day" (None: the hub's defaults, no limit).
+    shift_start: Mapped[time | None] = mapped_column(Time)
+    shift_end: Mapped[time | None] = mapped_column(Time)
+    capacity_items: Mapped[int | None] = mapped_column(Integer)
 
     hub: Mapped[Hub | None] = relationship()
 

@@ -1,6 +1,8 @@
 """Accounts: creating users, checking passwords, ending sessions."""
 from __future__ import annotations
 
+from datetime import time
+
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -98,3 +100,34 @@ def list_users(role: Role | None = None) -> list[User]:
     if role is not None:
         query = query.where(User.role == role)
     return list(db.session.scalars(query))
+
+
+def update_user(user: User, *, name: str, role: Role | str, hub_id: int | None, active: bool) -> User:
+    """Change a user's name, role, home hub or whether they may log in (a role change ends their sessions)."""
+    if not name.strip():
+        raise InvalidInput("Say the user's name.", fields={"name": ["Required."]})
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise InvalidInput("There is no such role.", fields={"role": ["Choose driver, dispatcher, hub or admin."]}) from None
+    if new_role is not user.role or (user.active and not active):
+        user.session_token = new_session_token()
+    user.name, user.role, user.hub_id, user.active = name.strip(), new_role, hub_id, active
+    return user
+
+
+def set_driver_day(user: User, *, shift_start: time | None, shift_end: time | None, capacity_items: int | None) -> User:
+    """A driver's working hours and van capacity for planning (None: the defaults, no limit)."""
+    errors: dict[str, list[str]] = {}
+    if shift_start and shift_end and shift_end <= shift_start:
+        errors["shift_end"] = ["Must be after the start."]
+    if capacity_items is not None and not 1 <= capacity_items <= 10_000:
+        errors["capacity_items"] = ["Between 1 and 10000 items."]
+    if errors:
+        raise InvalidInput("The driver's day needs fixing.", fields=errors)
+    user.shift_start, user.shift_end, user.capacity_items = shift_start, shift_end, capacity_items
+    return user
+
+
+def count_active_admins() -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active.is_(True))) or 0

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template
 from flask_wtf.csrf import CSRFError
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, UnprocessableEntity
 
 from app.core.observability import request_id
@@ -65,6 +65,23 @@ class PageAfterRollback(Exception):
         super().__init__(f"page after rollback ({status})")
         self.status = status
         self.render = render
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "what went wrong, for programs (e.g. validation_error, invalid_json, rate_limited)"})
+    message = fields.String(required=True, metadata={"description": "what went wrong, for people"})
+    fields_ = fields.Dict(
+        data_key="fields",
+        required=True,
+        metadata={"description": "field (dotted path for nested ones) → messages; empty when no one field is at fault"},
+    )
+    request_id = fields.String(metadata={"description": "the request's id in the server's logs"})
+
+
+class ErrorSchema(Schema):
+    """Every error answer of the JSON API (what OpenAPI documents for each operation's failures)."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -7,27 +7,36 @@ rolls back whatever the action had begun.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
 from app.accounts.models import Role, User
 from app.accounts.services import list_users
 from app.core.errors import DomainError, InvalidInput, NotFound, PageAfterRollback
+from app.core.models import utcnow
 from app.core.pagination import paginate
+from app.core.security import CONTENT_SECURITY_POLICY
 from app.core.spreadsheets import csv_response
+from app.dispatch import planning
 from app.dispatch.blueprint import bp
-from app.dispatch.board import board_query, count_by_status, read_board_filter, timezone_for, today_in
+from app.dispatch.board import BoardFilter, board_query, count_by_status, read_board_filter, timezone_for, today_in
 from app.dispatch.customer_messages import email_history, resend_customer_email
+from app.dispatch.day_map import day_map
+from app.dispatch.evidence import evidence_pdf as render_evidence_pdf
+from app.dispatch.evidence import proof_of
 from app.dispatch.exports import board_csv
 from app.dispatch.forms import FormInvalid, PickupForm, items_changed
+from app.dispatch.live import POLL_INTERVAL_MS, change_token, marks_for
 from app.extensions import db
 from app.hubs.models import Hub
 from app.hubs.services import list_hubs
 from app.labels.services import describe_customer_link, reissue_customer_token, revoke_customer_token
+from app.photos.services import read_photo_file
 from app.pickups import services
 from app.pickups.models import Pickup, PickupStatus
 from app.pickups.schemas import CancelSchema, pickup_in_schema, pickup_patch_schema
@@ -73,6 +82,9 @@ def board():  # type: ignore[no-untyped-def]
     return render_template(
         "dispatch/board.html",
         page=page,
+        marks=marks_for([p.id for p in page.items]),
+        change_token=change_token(),
+        poll_ms=POLL_INTERVAL_MS,
         board=board_filter,
         counts=count_by_status(current_user, board_filter),
         drivers=_drivers(),
@@ -82,6 +94,75 @@ def board():  # type: ignore[no-untyped-def]
         today=today_in(board_filter.tz_name),
         timedelta=timedelta,
     )
+
+
+@bp.get("/changes")
+def changes():  # type: ignore[no-untyped-def]
+    """The live pages' poll: ``{"token": …}``, which moves whenever something on the board may have changed."""
+    response = jsonify(token=change_token())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/pickups/assign")
+def assign_selected():  # type: ignore[no-untyped-def]
+    """Assign (or, with no driver chosen, unassign) the pickups ticked on the board: one picker for the page."""
+    back = _back(url_for(".board"))
+    try:
+        ids = [int(v) for v in request.form.getlist("pickup_ids") if v.strip().isdigit()]
+        if not ids:
+            raise InvalidInput("Tick one or more pickups first.", fields={"pickup_ids": ["None ticked."]})
+        pickups = [services.get_pickup(pickup_id, viewer=current_user) for pickup_id in ids]
+        driver_id = request.form.get("driver_id", "").strip()
+        if driver_id:
+            if not driver_id.isdigit():
+                raise InvalidInput("Choose a driver from the list.", fields={"driver_id": ["Not a driver."]})
+            driver = services.get_driver(int(driver_id))
+            services.assign_pickups(pickups, driver, actor=current_user)
+            flash(f"{len(pickups)} pickup{'s' if len(pickups) != 1 else ''} assigned to {driver.name}.")
+        else:
+            for pickup in pickups:
+                if pickup.driver_id is not None:
+                    services.unassign_pickup(pickup, actor=current_user)
+            flash(f"{len(pickups)} pickup{'s' if len(pickups) != 1 else ''} taken off their routes.")
+    except DomainError as error:
+        raise _action_failed(error, back) from error
+    return redirect(back, 303)
+
+
+def _map_data(args: Any) -> tuple[dict[str, Any], BoardFilter]:
+    hubs = list_hubs()
+    board_filter = read_board_filter(args, viewer=current_user, hubs=hubs)
+    day = board_filter.day or today_in(board_filter.tz_name)
+    data = day_map(current_user, day, tz_name=board_filter.tz_name, hub_id=board_filter.hub_id, drivers=_drivers(), driver_id=board_filter.driver_id)
+    data["hubs"] = [{"code": h.code, "name": h.name, "lat": h.lat, "lon": h.lon} for h in hubs if h.lat is not None and h.lon is not None]
+    data["tiles"] = {"url": current_app.config["MAP_TILE_URL"], "attribution": current_app.config["MAP_TILE_ATTRIBUTION"]}
+    data["statuses"] = [s.value for s in PickupStatus]
+    data["drivers_all"] = [{"id": d.id, "name": d.name} for d in _drivers()]
+    return data, replace(board_filter, day=day)
+
+
+@bp.get("/map")
+def day_map_page():  # type: ignore[no-untyped-def]
+    """The day on a map: stops coloured by status, grouped and joined in route order per driver; unassigned apart."""
+    data, board_filter = _map_data(request.args)
+    response = make_response(render_template(
+        "dispatch/map.html", data=data, board=board_filter, change_token=change_token(), poll_ms=POLL_INTERVAL_MS, timedelta=timedelta,
+    ))
+    tiles = current_app.config["MAP_TILE_URL"]
+    if tiles:
+        # Tiles come from the configured server: only the map page lets images load from there.
+        origin = "/".join(tiles.split("/")[:3])
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace("img-src 'self'", f"img-src 'self' {origin}")
+    return response
+
+
+@bp.get("/map.json")
+def day_map_data():  # type: ignore[no-untyped-def]
+    """What the map draws, for its live refresh."""
+    response = jsonify(_map_data(request.args)[0])
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/export.csv")
@@ -101,6 +182,9 @@ def pickup_detail(pickup_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "dispatch/detail.html",
         pickup=pickup,
+        proof=proof_of(pickup, current_user),
+        change_token=change_token(),
+        poll_ms=POLL_INTERVAL_MS,
         tz=pickup.hub.timezone,
         drivers=_drivers(),
         can_cancel=can_transition(pickup.status, PickupStatus.CANCELLED),
@@ -110,6 +194,16 @@ def pickup_detail(pickup_id: int):  # type: ignore[no-untyped-def]
     )
 
 
+@bp.get("/pickups/<int:pickup_id>/evidence.pdf")
+def evidence_pdf(pickup_id: int):  # type: ignore[no-untyped-def]
+    """The evidence pack: one PDF that settles a dispute from the record alone."""
+    pickup = services.get_pickup(pickup_id, viewer=current_user)
+    pdf = render_evidence_pdf(pickup, current_user, read_photo=read_photo_file)
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="evidence-{pickup.reference}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 @bp.post("/pickups/<int:pickup_id>/customer-link/<action>")
 def customer_link(pickup_id: int, action: str):  # type: ignore[no-untyped-def]
     """Revoke the customer's link, or issue a new one (the old one stops working)."""
@@ -289,15 +383,79 @@ def _route_context(driver_id: int) -> tuple[User, date, str]:
 def route(driver_id: int):  # type: ignore[no-untyped-def]
     """One driver's pickups of a day, in the order they will be visited."""
     driver, day, tz_name = _route_context(driver_id)
+    pickups = _route_pickups(driver.id, day, tz_name)
+    suggestion, refusal = None, None
+    if request.args.get("suggest") and pickups:
+        try:
+            suggestion = planning.suggest_route(driver, day, viewer=current_user)
+        except DomainError as error:
+            refusal = error
     return render_template(
         "dispatch/route.html",
         driver=driver,
         day=day,
         tz=tz_name,
-        pickups=_route_pickups(driver.id, day, tz_name),
+        pickups=pickups,
+        by_id={p.id: p for p in pickups},
+        suggestion=suggestion,
+        refusal=refusal,
         drivers=_drivers(),
         timedelta=timedelta,
+    ), 422 if refusal else 200
+
+
+@bp.get("/routes/<int:driver_id>/sheet")
+def run_sheet(driver_id: int):  # type: ignore[no-untyped-def]
+    """The driver's day on paper: order, windows, addresses, phones, items and label codes."""
+    driver, day, tz_name = _route_context(driver_id)
+    pickups = _route_pickups(driver.id, day, tz_name)
+    return render_template(
+        "dispatch/run_sheet.html", driver=driver, day=day, tz=tz_name, pickups=pickups, printed=utcnow(),
+        item_count=sum(item.quantity for p in pickups for item in p.items),
     )
+
+
+@bp.get("/plan")
+def plan_day():  # type: ignore[no-untyped-def]
+    """Plan the day: every unassigned pickup of a hub's day shared among its drivers, for the dispatcher to accept."""
+    hubs = list_hubs()
+    hub_id = request.args.get("hub_id", type=int) or current_user.hub_id or (hubs[0].id if hubs else None)
+    hub = next((h for h in hubs if h.id == hub_id), None)
+    if hub is None:
+        raise InvalidInput("There is no hub to plan for yet. An admin adds one under Set-up.", fields={"hub_id": ["No hub."]})
+    day = _day_arg(hub.timezone)
+    plan, refusal = None, None
+    try:
+        plan = planning.plan_day(hub, day, viewer=current_user)
+    except DomainError as error:
+        refusal = error
+    pickups = {p.id: p for p in db.session.scalars(services.pickups_query(current_user, day=day, tz_name=hub.timezone, hub_id=hub.id))}
+    drivers = {d.id: d for d in _drivers()}
+    return render_template(
+        "dispatch/plan.html", hub=hub, hubs=hubs, day=day, plan=plan, refusal=refusal, pickups=pickups, drivers=drivers, tz=hub.timezone,
+    ), 422 if refusal else 200
+
+
+@bp.post("/plan/accept")
+def accept_plan():  # type: ignore[no-untyped-def]
+    """Save the plan as shown: each driver's pickups assigned and numbered for that day."""
+    back = url_for(".board")
+    try:
+        day = date.fromisoformat(request.form.get("date", ""))
+        routes = []
+        for text in request.form.getlist("route"):
+            driver_part, _, ids = text.partition(":")
+            routes.append((int(driver_part), [int(i) for i in ids.split(",") if i.strip()]))
+    except ValueError:
+        raise _action_failed(InvalidInput("The plan could not be read. Plan the day again.", fields={"route": ["Unreadable."]}), back) from None
+    try:
+        if not routes:
+            raise InvalidInput("The plan has no routes.", fields={"route": ["Empty."]})
+        planning.accept_routes(day, [(d, ids) for d, ids in routes if ids], actor=current_user)
+    except DomainError as error:
+        raise _action_failed(error, back) from error
+    flash(f"Plan for {day.strftime('%a %d %b')} saved: {sum(len(ids) for _, ids in routes)} pickups on {len([r for r in routes if r[1]])} routes.")
+    return redirect(url_for(".board", date=day.isoformat()), 303)
 
 
 @bp.post("/routes/<int:driver_id>/move")

@@ -15,14 +15,18 @@ from werkzeug.exceptions import ClientDisconnected
 
 from app.accounts.models import DISPATCH_ROLES, Role
 from app.core.auth import roles_required
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.observability import PHOTO_BYTES
 from app.extensions import db
 from app.photos import services
 from app.photos.models import Photo
 from app.photos.storage import PhotoNotFound
+from app.pickups.models import Pickup
 
 blp = Blueprint("photos_api", __name__, url_prefix="/api/v1/photos", description="Photos taken by drivers")
+pickup_photos_blp = Blueprint("pickup_photos_api", __name__, url_prefix="/api/v1/pickups", description="A pickup's photos")
+
+STAFF_AND_DRIVERS = (Role.DRIVER, Role.HUB, *DISPATCH_ROLES)
 
 
 class PhotoOutSchema(Schema):
@@ -35,6 +39,7 @@ class PhotoOutSchema(Schema):
 
 
 photo_out_schema = PhotoOutSchema()
+_SHA_HEADER = {"description": "the SHA-256 of the stored photo", "schema": {"type": "string"}}
 
 
 def _read_body() -> bytes:
@@ -66,7 +71,22 @@ def _answer(photo: Photo, status: int) -> Response:
     description="Body: the image (JPEG, PNG or WebP). Header X-Content-SHA256: the body's SHA-256. "
     "201 stored, 200 already stored with this hash, 409 this id holds another photo, 413 too large, "
     "415 not an accepted image type, 422 not a valid image, 400 incomplete upload.",
+    requestBody={
+        "required": True,
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("image/jpeg", "image/png", "image/webp")},
+    },
+    parameters=[
+        {
+            "in": "header",
+            "name": "X-Content-SHA256",
+            "required": True,
+            "description": "the SHA-256 of the body, in hex: a cut upload is refused, not stored",
+            "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+        }
+    ],
 )
+@blp.response(201, PhotoOutSchema, description="stored", headers={"X-Content-SHA256": _SHA_HEADER})
+@blp.alt_response(200, schema=PhotoOutSchema, description="already stored with this hash", headers={"X-Content-SHA256": _SHA_HEADER})
 def upload(photo_id: UUID):  # type: ignore[no-untyped-def]
     data = _read_body()
     PHOTO_BYTES.labels("received").inc(len(data))
@@ -100,8 +120,6 @@ def _visible_photo(photo_id: UUID) -> Photo:
 
 
 def _serve(photo: Photo, name: str) -> Any:
-    if not current_user.can_dispatch:
-        raise Forbidden("Only dispatch can view photos.")
     # Read whole (a few hundred KB at most): no open file handle outlives the request.
     # Streamed through the app rather than a presigned URL: the access check above stays the
     # only door, the object store need not be reachable from staff browsers, and a photo is
@@ -116,14 +134,14 @@ def _serve(photo: Photo, name: str) -> Any:
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = f'inline; filename="{photo.id}.jpg"'
-    # A photo never changes under its id; only staff may see it, so only their browser keeps it.
+    # A photo never changes under its id; only its driver and staff may see it, so only their browser keeps it.
     response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
 
 
 @blp.route("/<uuid:photo_id>", methods=["GET", "HEAD"])
-@roles_required(Role.DRIVER, *DISPATCH_ROLES)
-@blp.doc(summary="HEAD: does the server have this photo (200/404)? GET: the photo (dispatch only)")
+@roles_required(*STAFF_AND_DRIVERS)
+@blp.doc(summary="HEAD: does the server have this photo (200/404)? GET: the photo (its driver, or staff of the pickup's hub)")
 def photo(photo_id: UUID):  # type: ignore[no-untyped-def]
     found = _visible_photo(photo_id)
     if request.method == "HEAD":
@@ -134,8 +152,51 @@ def photo(photo_id: UUID):  # type: ignore[no-untyped-def]
 
 
 @blp.route("/<uuid:photo_id>/thumb", methods=["GET"])
-@roles_required(*DISPATCH_ROLES)
+@roles_required(*STAFF_AND_DRIVERS)
 def thumbnail(photo_id: UUID):  # type: ignore[no-untyped-def]
-    """The photo's thumbnail (dispatch only)."""
+    """The photo's thumbnail (its driver, or staff of the pickup's hub)."""
     found = _visible_photo(photo_id)
     return _serve(found, found.thumb_name)
+
+
+class LocationSchema(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
+    accuracy_m = fields.Float(allow_none=True)
+
+
+class PickupPhotoSchema(Schema):
+    id = fields.String(attribute="photo_id")
+    item_id = fields.Integer(allow_none=True)
+    kind = fields.String(metadata={"description": "condition | signature | failure"})
+    uploaded = fields.Boolean(metadata={"description": "false while the phone has not uploaded it yet (url, sha256 null)"})
+    url = fields.String(allow_none=True)
+    thumbnail_url = fields.String(allow_none=True)
+    sha256 = fields.String(allow_none=True)
+    captured_at = fields.AwareDateTime(format="iso", allow_none=True, metadata={"description": "the phone's clock"})
+    location = fields.Nested(LocationSchema, allow_none=True)
+
+
+class PickupPhotosSchema(Schema):
+    items = fields.List(fields.Nested(PickupPhotoSchema))
+
+
+def photo_json(photo: services.PickupPhoto) -> dict[str, Any]:
+    uploaded = photo.photo is not None
+    return {
+        "photo_id": photo.photo_id, "item_id": photo.item_id, "kind": photo.kind, "uploaded": uploaded,
+        "url": photo.url if uploaded else None, "thumbnail_url": photo.thumb_url if uploaded else None,
+        "sha256": photo.photo.sha256 if photo.photo else None, "captured_at": photo.captured_at,
+        "location": {"lat": photo.lat, "lon": photo.lon, "accuracy_m": photo.accuracy_m} if photo.lat is not None and photo.lon is not None else None,
+    }
+
+
+@pickup_photos_blp.route("/<int:pickup_id>/photos", methods=["GET"])
+@roles_required(*STAFF_AND_DRIVERS)
+@pickup_photos_blp.response(200, PickupPhotosSchema)
+def pickup_photos(pickup_id: int):  # type: ignore[no-untyped-def]
+    """Every photo of a pickup (condition per item, signature, failure), as staff of its hub see them; its driver sees only their own."""
+    pickup = db.session.get(Pickup, pickup_id)
+    if pickup is None or not services.can_see_pickup_photos(pickup, current_user):
+        raise NotFound("There is no such pickup on your list.")
+    return {"items": [photo_json(p) for p in services.photos_of_pickup(pickup, viewer=current_user)]}

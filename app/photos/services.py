@@ -4,18 +4,19 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from flask import current_app, url_for
 from sqlalchemy import and_, delete, func, or_, select
 
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.core.errors import Conflict, DomainError
 from app.extensions import db
 from app.photos.models import Photo, PhotoLink
 from app.photos.processing import PhotoRejected, normalise_photo
 from app.photos.storage import photo_file_names, photo_storage
-from app.pickups.models import Pickup
+from app.pickups.models import Pickup, PickupEvent
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -118,9 +119,31 @@ def sweep_stray_photo_files() -> int:
     return photo_storage().sweep_strays(known_photo_files)
 
 
+def staff_of_hub(viewer: User, hub_id: int) -> bool:
+    """Office staff see the photos of their own hub's pickups; admins and staff without a home hub see every hub's."""
+    if viewer.is_driver:
+        return False
+    return viewer.role is Role.ADMIN or viewer.hub_id is None or viewer.hub_id == hub_id
+
+
+def can_see_pickup_photos(pickup: Pickup, viewer: User) -> bool:
+    """Staff of the pickup's hub, or the driver it is assigned to (who then sees only their own photos)."""
+    return staff_of_hub(viewer, pickup.hub_id) or pickup.is_assigned_to(viewer)
+
+
 def can_see_photo(photo: Photo, viewer: User) -> bool:
-    """Dispatch sees every photo; a driver only the ones they uploaded (to know it arrived)."""
-    return viewer.can_dispatch or photo.uploader_id == viewer.id
+    """The driver who took it, or staff of a hub whose pickup refers to it."""
+    if photo.uploader_id == viewer.id:
+        return True
+    if viewer.is_driver:
+        return False
+    hub_ids = list(db.session.scalars(
+        select(Pickup.hub_id).join(PhotoLink, PhotoLink.pickup_id == Pickup.id).where(PhotoLink.photo_id == photo.id).distinct()
+    ))
+    if not hub_ids:
+        # Uploaded before the action that names it: no hub to scope by yet, so dispatch may check it arrived.
+        return viewer.can_dispatch
+    return any(staff_of_hub(viewer, hub_id) for hub_id in hub_ids)
 
 
 @dataclass(frozen=True)
@@ -132,6 +155,16 @@ class PickupPhoto:
     item_id: int | None
     event_id: int | None
     photo: Photo | None
+    # When and where the phone said the action was taken (the timeline entry the photo belongs to).
+    captured_at: datetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+
+    @property
+    def kind(self) -> str:
+        """The word the API uses: what the photo proves."""
+        return {"signature": "signature", "failure": "failure"}.get(self.role, "condition")
 
     @property
     def awaiting_upload(self) -> bool:
@@ -152,10 +185,28 @@ def _uploaded_by_the_driver():  # type: ignore[no-untyped-def]
 
 def photos_for_pickup(pickup: Pickup) -> list[PickupPhoto]:
     """Every photo the pickup's timeline refers to, uploaded or still on its way."""
-    rows = db.session.execute(
-        select(PhotoLink, Photo).outerjoin(Photo, _uploaded_by_the_driver()).where(PhotoLink.pickup_id == pickup.id).order_by(PhotoLink.id)
+    return photos_of_pickup(pickup)
+
+
+def photos_of_pickup(pickup: Pickup, *, viewer: User | None = None) -> list[PickupPhoto]:
+    """The pickup's photos with the device time and place they were taken; a driver ``viewer`` gets only their own."""
+    query = (
+        select(PhotoLink, Photo, PickupEvent)
+        .outerjoin(Photo, _uploaded_by_the_driver())
+        .outerjoin(PickupEvent, PickupEvent.id == PhotoLink.event_id)
+        .where(PhotoLink.pickup_id == pickup.id)
+        .order_by(PhotoLink.id)
     )
-    return [PickupPhoto(link.photo_id, link.role, link.item_id, link.event_id, photo) for link, photo in rows]
+    if viewer is not None and viewer.is_driver:
+        query = query.where(PhotoLink.driver_id == viewer.id)
+    return [
+        PickupPhoto(
+            link.photo_id, link.role, link.item_id, link.event_id, photo,
+            captured_at=event.device_time if event else None,
+            lat=event.lat if event else None, lon=event.lon if event else None, accuracy_m=event.accuracy_m if event else None,
+        )
+        for link, photo, event in db.session.execute(query)
+    ]
 
 
 def photos_awaiting_by_driver() -> dict[int, int]:

@@ -66,7 +66,9 @@ class PushSchema(Schema):
         unknown = EXCLUDE  # a newer app's extra fields must never block its queue
 
     client_id = fields.String(required=True, validate=CLIENT_ID, metadata={"description": "the app install's id (a UUID)"})
-    schema_version = fields.Integer(required=True, strict=True)
+    # Documented as the one version this server speaks; another is refused with its own code
+    # (422 unsupported_schema_version), so it is not a validator here.
+    schema_version = fields.Integer(required=True, strict=True, metadata={"enum": [1], "description": "the sync protocol version: 1"})
     sent_at = fields.AwareDateTime(
         load_default=None, allow_none=True, format="iso", metadata={"description": "the phone's clock when it sent this push"}
     )
@@ -92,10 +94,11 @@ class PushSchema(Schema):
 
 class ResultSchema(Schema):
     id = fields.Integer()
-    status = fields.String(metadata={"description": "applied, duplicate or rejected"})
+    # Enums on answers are documentation (OpenAPI), not checks: dumping does not validate.
+    status = fields.String(validate=validate.OneOf(["applied", "duplicate", "rejected"]), metadata={"description": "applied, duplicate or rejected"})
     code = fields.String(allow_none=True)
     message = fields.String()
-    original_status = fields.String(allow_none=True, metadata={"description": "for duplicates: applied or rejected"})
+    original_status = fields.String(allow_none=True, validate=validate.OneOf(["applied", "rejected"]), metadata={"description": "for duplicates: applied or rejected"})
     pickup_id = fields.Integer(allow_none=True)
     version = fields.Integer(allow_none=True)
     fields_ = fields.Dict(data_key="fields")
@@ -186,7 +189,7 @@ class DriverPickupSchema(PickupOutSchema):
 class ChangeSchema(Schema):
     entity = fields.String()
     id = fields.Integer()
-    op = fields.String(metadata={"description": "put or delete"})
+    op = fields.String(validate=validate.OneOf(["put", "delete"]), metadata={"description": "put or delete"})
     version = fields.Integer(allow_none=True)
     data = fields.Raw(allow_none=True)
 

@@ -9,9 +9,10 @@ from app.accounts.models import DISPATCH_ROLES
 from app.core.auth import roles_required
 from app.core.models import utcnow
 from app.hubs.services import list_hubs
+from app.sync.exceptions import open_exceptions
 from app.sync.health import driver_sync_health
 
-bp = Blueprint("sync_views", __name__, url_prefix="/dispatch/drivers")
+bp = Blueprint("sync_views", __name__, url_prefix="/dispatch")
 
 
 def ago(when: datetime | None, now: datetime) -> str:
@@ -40,7 +41,18 @@ def skew_words(seconds: int | None) -> str:
     return f"{size / 3600:.1f} h {direction}"
 
 
-@bp.get("")
+@bp.get("/exceptions")
+@roles_required(*DISPATCH_ROLES)
+def exceptions():  # type: ignore[no-untyped-def]
+    """Everything that needs a person, each with the action to take."""
+    now = utcnow()
+    hubs = list_hubs()
+    return render_template(
+        "sync/exceptions.html", found=open_exceptions(now), now=now, tz_name=hubs[0].timezone if hubs else "UTC", ago=ago,
+    )
+
+
+@bp.get("/drivers")
 @roles_required(*DISPATCH_ROLES)
 def drivers():  # type: ignore[no-untyped-def]
     now = utcnow()

@@ -9,8 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from datetime import time as dt_time
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from app.core.errors import InvalidInput
 from app.dispatch.imports.columns import ALIASES, ALL_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
@@ -59,14 +65,54 @@ class CsvTable:
 
 # --- reading the file -------------------------------------------------------------------------
 
+def _cell_text(value: object) -> str:
+    """A cell as the CSV would have it: dates as ISO local times, whole numbers without “.0”."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dt_time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def workbook_as_csv(raw: bytes) -> str:
+    """The first sheet of an .xlsx workbook as CSV text, so it goes through the very same checks and preview."""
+    try:
+        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ImportRefused(
+            "This looks like an Excel workbook but could not be read. Save it again as .xlsx or as “CSV UTF-8”.",
+            fields={"file": ["Unreadable workbook."]},
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        for row in sheet.iter_rows(values_only=True):
+            writer.writerow([_cell_text(value) for value in row])
+    finally:
+        workbook.close()
+    text = out.getvalue()
+    if not text.strip(", \r\n"):
+        raise ImportRefused("The workbook's first sheet is empty.", fields={"file": ["Empty sheet."]})
+    return text
+
+
 def read_upload(raw: bytes) -> DecodedUpload:
-    """The text of an uploaded CSV file, or ImportRefused saying why it is not one."""
+    """The text of an uploaded CSV file (or the first sheet of an .xlsx), or ImportRefused saying why it is not one."""
     if not raw.strip():
         raise ImportRefused("The file is empty.", fields={"file": ["Empty file."]})
-    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
+    if raw.startswith(b"PK\x03\x04"):
+        return DecodedUpload(workbook_as_csv(raw), "xlsx")
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise ImportRefused(
-            "This is an Excel workbook, not a CSV file. In Excel choose File → Save As → “CSV UTF-8 (Comma delimited)”.",
-            fields={"file": ["Not a CSV file."]},
+            "This is an old Excel workbook (.xls). In Excel choose File → Save As → “Excel Workbook (.xlsx)” or “CSV UTF-8”.",
+            fields={"file": ["Old .xls format."]},
         )
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode text" export.

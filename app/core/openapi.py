@@ -1,0 +1,42 @@
+"""What the OpenAPI document says beyond the schemas: how a client authenticates on each operation.
+
+A browser or the PWA logs in (``POST /api/v1/auth/login``) and sends the
+session cookie on every call, and on every unsafe one (POST, PUT, PATCH,
+DELETE) the CSRF token from the login or ``GET /api/v1/auth/session`` in the
+``X-CSRFToken`` header; other systems send ``Authorization: Bearer <api key>``
+instead (app.apikeys). An apispec plugin writes that on every operation, so a
+new endpoint cannot forget it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec, BasePlugin
+
+CSRF = {
+    "type": "apiKey",
+    "in": "header",
+    "name": "X-CSRFToken",
+    "description": "the csrf_token of the login or GET /api/v1/auth/session answer; required on POST, PUT, PATCH and DELETE",
+}
+# Reached without a session: logging in, asking who is logged in, the document itself.
+PUBLIC_PATHS = {"/api/v1/auth/login", "/api/v1/auth/session", "/api/v1/openapi.json"}
+UNSAFE = {"post", "put", "patch", "delete"}
+
+
+class SessionAuthPlugin(BasePlugin):
+    """Document the session cookie and the CSRF header (flask-smorest ``extra_plugins``)."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
+        # "session" and "apiKey" (Bearer) are declared by app.apikeys.auth; the CSRF header is ours.
+        spec.components.security_scheme("csrf", CSRF)
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            if path in PUBLIC_PATHS:
+                operation.setdefault("security", [])
+            elif method in UNSAFE:
+                operation.setdefault("security", [{"session": [], "csrf": []}, {"apiKey": []}])
+            else:
+                operation.setdefault("security", [{"session": []}, {"apiKey": []}])

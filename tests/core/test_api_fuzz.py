@@ -1,0 +1,90 @@
+"""Property-based fuzzing of the JSON API from its own OpenAPI document (schemathesis).
+
+Every operation, logged in as a dispatcher, a hub clerk and a driver: zero 5xx
+and zero answers that break the document. Fixed seed and a bounded number of
+examples per operation and role, so it fits in CI (a couple of minutes).
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = pytest.mark.fuzz
+
+statuses: dict[int, int] = {}
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
+# Logging out would end the session every later example runs in (logout ends all of them).
+SKIP = {("POST", "/api/v1/auth/logout")}
+
+
+@pytest.fixture
+def database_url(postgres_schema):  # type: ignore[no-untyped-def]
+    """PostgreSQL only: it is where a NUL, a surrogate or an out-of-range integer used to become a 500."""
+    return postgres_schema
+
+
+def _session_headers(app, user):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    response = client.post("/api/v1/auth/login", json={"email": user.email, "password": TEST_PASSWORD})
+    assert response.status_code == 200
+    cookie = client.get_cookie("session")
+    return {"session": cookie.value}, {"X-CSRFToken": response.json["csrf_token"]}
+
+
+def _fuzz(operation, role, credentials, counted, failures):  # type: ignore[no-untyped-def]
+    @seed(20261202)
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy())
+    def run(case):  # type: ignore[no-untyped-def]
+        counted["examples"] += 1
+        cookies, headers = credentials
+        response = case.call(headers=headers, cookies=cookies)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except AssertionError as error:
+            failures.append(f"{role} {case.method} {case.formatted_path}: {str(error)[:700]}")
+
+    run()
+
+
+def test_the_api_answers_every_generated_request_without_5xx_and_within_its_schema(app, db, create_user, driver, dispatcher, create_pickup):
+    for _ in range(3):
+        create_pickup(driver=driver)
+    roles = {
+        "dispatcher": _session_headers(app, dispatcher),
+        "hub": _session_headers(app, create_user("hub")),
+        "driver": _session_headers(app, driver),
+    }
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [op for op in operations if (op.method.upper(), op.path) not in SKIP]
+    counted = {"operations": 0, "examples": 0}
+    failures: list[str] = []
+
+    for operation in operations:
+        counted["operations"] += 1
+        for role, credentials in roles.items():
+            _fuzz(operation, role, credentials, counted, failures)
+    print(f"FUZZ operations={counted['operations']} examples={counted['examples']} roles={len(roles)} statuses={dict(sorted(statuses.items()))}")
+    assert counted["operations"] >= 15
+    assert not failures, "\n\n".join(failures[:15]) + f"\n\n({len(failures)} failures)"
