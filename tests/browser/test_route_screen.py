@@ -37,6 +37,18 @@ def test_the_next_stop_stands_first_and_done_stops_fold_away(context, live_serve
 
     fail_pickup(page, first)
     wait_until(page, SYNCED, timeout=30)
+
+    def held():  # type: ignore[no-untyped-def]
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.sync.models import SyncClient
+
+        client = db.session.scalar(select(SyncClient))
+        return client.held_reported_at is not None, client.held_actions, client.held_photos
+
+    # The phone told the server what it held (its push and pull carry it); synced, that is nothing.
+    assert live_server.query(held) == (True, 0, 0)
     page.wait_for_selector(f".next-stop li.stop[data-pickup='{second}']")
     next_stop = page.inner_text(".next-stop")
     assert "Next stop" in next_stop and "Window closes in" in next_stop
