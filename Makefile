@@ -73,5 +73,11 @@ lint-js: node_modules/.installed-npm
 bench: install
 	$(BIN)/python -m bench
 
+# The end-of-shift wave against gunicorn on PostgreSQL (LOAD_DATABASE_URL or TEST_DATABASE_URL, else the
+# local "test" database; a private schema, dropped after), loopback only, bounded by LOAD_SECONDS.
+# LOAD_DRIVERS (20), LOAD_PICKUPS (40 a day); LOAD_BASELINE=<checkout> measures it first, for ratios.
+load: install
+	$(BIN)/python bench/load.py
+
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache

@@ -8,7 +8,7 @@ from flask import Flask, jsonify, redirect, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_settings
-from app.extensions import api, compress, csrf, db, limiter, login_manager, migrate, wants_json
+from app.extensions import api, csrf, db, limiter, login_manager, migrate, wants_json
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -34,6 +34,7 @@ def _init_extensions(app: Flask) -> None:
     from app.accounts.services import load_session_user
     from app.apikeys.auth import register_api_key_auth
     from app.core import database  # noqa: F401  (SQLite connection settings)
+    from app.core.compression import register_compression
     from app.core.errors import ErrorSchema, error_body, register_error_handlers
     from app.core.health import register_readiness
     from app.core.inputs import register_input_guard
@@ -51,7 +52,7 @@ def _init_extensions(app: Flask) -> None:
     init_photo_storage(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
-    compress.init_app(app)
+    register_compression(app)
     limiter.init_app(app)
     # OpenAPI describes the error body we send, not flask-smorest's own.
     api.ERROR_SCHEMA = ErrorSchema

@@ -38,9 +38,13 @@ _HANDLERS = {signal: _handler(signal) for signal in _TOPICS}
 def _on_dispositions(sender: Any, events: Sequence[receiving_events.DispositionsSet]) -> None:
     pickups, facts = [], []
     for event in events:
+        details = {decided.item_id: decided for decided in event.items}
         for item_id, disposition in event.dispositions.items():
             pickups.append(event.pickup)
-            facts.append({"item": {"id": item_id, "disposition": disposition}})
+            item: dict[str, Any] = {"id": item_id, "disposition": disposition}
+            if item_id in details:
+                item.update(quantity=details[item_id].quantity, reason=details[item_id].reason)
+            facts.append({"item": item})
     queue_event("item.disposition_set", pickups, extra=facts)
 
 

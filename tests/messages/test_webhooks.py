@@ -137,3 +137,28 @@ def test_people_other_than_admins_cannot_manage_webhooks(api_client, create_user
     response = admin.post("/api/v1/webhooks", json={"url": "https://example.com/h", "events": ["pickup.created"]})
     assert response.status_code == 201
     assert admin.post("/api/v1/webhooks", json={"url": "https://example.com/h", "events": ["pickup.created"]}, headers={"X-CSRFToken": ""}).status_code == 400
+
+
+def test_each_disposition_set_at_the_hub_is_announced_per_item(db, client, manager_key, receiver, create_pickup, driver, create_user):
+    from app.core.models import utcnow
+    from app.pickups import collection
+    from app.pickups.models import Grade
+    from app.pickups.timeline import Evidence
+    from app.receiving.services import ItemCheck, receive_pickup
+
+    _register(client, manager_key, receiver.url, ["item.disposition_set", "pickup.received"])
+    pickup = db.session.get(Pickup, create_pickup(driver=driver).id)
+    collection.collect_pickup(
+        pickup, [collection.CollectedItem(i.id, i.quantity, Grade.A, None, []) for i in pickup.items], driver=driver, evidence=Evidence(server_time=utcnow())
+    )
+    db.session.commit()
+    clerk = create_user("hub")
+    pickup = db.session.get(Pickup, pickup.id)
+    receive_pickup(pickup, [ItemCheck(i.id, i.quantity, Grade.A, "restock") for i in pickup.items], actor=clerk)
+    db.session.commit()
+    deliver_due()
+    bodies = [json.loads(r["body"]) for r in receiver.requests]
+    assert sorted(b["type"] for b in bodies) == ["item.disposition_set", "item.disposition_set", "pickup.received"]
+    items = sorted((b["item"]["id"], b["item"]["disposition"], b["item"]["quantity"]) for b in bodies if b["type"] == "item.disposition_set")
+    assert items == sorted((i.id, "restock", i.quantity) for i in pickup.items)
+    assert all(b["data"]["id"] == pickup.id for b in bodies)

@@ -313,3 +313,21 @@ def test_only_admins_change_rules(api_client, clerk, create_user, db):
     assert "grade D → dispose" in admin.get("/hub/rules").text
     assert admin.post("/hub/rates", data={"csrf_token": token, "rate-resell": "0.7", "landfill-resell": "on"}).status_code == 302
     assert valuation.current_rates()[Disposition.RESELL].rate == Decimal("0.7")
+
+
+def test_a_receipt_queues_one_item_disposition_set_webhook_per_item(api_client, clerk, collected_pickup, db):
+    from app.outbox.models import OutboxMessage
+    from app.webhooks.services import create_endpoint
+
+    create_endpoint("https://receiver.example/hooks", ["item.disposition_set"], actor=None)
+    db.session.commit()
+    pickup = collected_pickup()
+    phone, cable = pickup.items
+    response = api_client(clerk).post(f"/api/v1/pickups/{pickup.id}/receive", json={
+        "version": pickup.version,
+        "items": [{"item_id": phone.id, "quantity": 1, "grade": "A", "disposition": "restock"}, {"item_id": cable.id, "quantity": 0}],
+    })
+    assert response.status_code == 200, response.json
+    queued = db.session.query(OutboxMessage).filter_by(topic="item.disposition_set").all()
+    assert len(queued) == 1
+    assert "restock" in str(queued[0].payload) and str(phone.id) in str(queued[0].payload)

@@ -1,0 +1,179 @@
+"""Fleet-scale benchmarks (issue 11): the realistic cases, on PostgreSQL, beside the easy ones.
+
+- push_phones{8,32}: 8, then 32 phones each pushing a day (8 pushes of 4 mutations)
+  at once through gunicorn (gthread 2x4) on loopback; pushes per second and p95.
+  RATIO push_phones32_vs_8_throughput: 1.0 means 32 phones get as many pushes a
+  second through as 8 (the machine is saturated, no lock collapse).
+- push_during_import: one phone's pushes while a 10,000-pickup import transaction
+  is numbering and inserting its rows, vs the same phone's pushes with nothing
+  else going on. Goal: within 2x (RATIO ≥ 0.5).
+- pull_{delta,reset}_100k_vs_10k on PostgreSQL: the same driver's pull (a delta
+  with 20 of their own changes behind 2,000 of other drivers', and a reset of a
+  route of ~20) with 10,000 and 100,000 pickups in the table, in-process. Goal:
+  time(100k)/time(10k) ≤ 1.1, i.e. RATIO ≥ 0.91.
+
+Needs PostgreSQL (``LOAD_DATABASE_URL`` or ``TEST_DATABASE_URL``, default the local
+``test`` database; private schemas, dropped afterwards). The checkout measured
+is the one ``app`` is imported from, so ``PYTHONPATH`` can point at another.
+"""
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench import load
+from bench.harness import Report
+
+PASSWORD = "bench-password-1"
+
+
+def _app_dir() -> Path:
+    import app
+
+    return Path(app.__file__).resolve().parent.parent
+
+
+def _pushes(report: Report, app_dir: Path) -> None:
+    with load.served(app_dir, 8 + 32 + 2) as (base_url, routes, database_url):
+        rates = {}
+        for n, group in ((8, routes[:8]), (32, routes[8:40])):
+            figures = load.run_phones(base_url, group, photos=False, seconds=600, spread=0)
+            pushes = figures["samples"].get("push", [])
+            rates[n] = len(pushes) / figures["wall"]
+            report.bench(f"push_phones{n}_per_s", rates[n], "pushes/s")
+            report.bench(f"push_phones{n}_p95_ms", load._percentile(pushes, 0.95) * 1000, "ms")
+            report.bench(f"push_phones{n}_errors", len(figures["errors"]), "count")
+        report.ratio("push_phones32_vs_8_throughput", rates[32] / rates[8])
+        normal = _one_phone_pushes(base_url, routes[40])
+        during = _pushes_during_import(base_url, routes[41], database_url)
+        report.bench("push_alone_p50_ms", statistics.median(normal) * 1000, "ms")
+        report.bench("push_during_import10k_p50_ms", statistics.median(during) * 1000, "ms")
+        report.bench("push_during_import10k_max_ms", max(during) * 1000, "ms")
+        report.ratio("push_during_import_vs_alone", statistics.median(normal) / statistics.median(during))
+
+
+def _one_phone_pushes(base_url: str, route: dict[str, Any]) -> list[float]:
+    figures = load.run_phones(base_url, [route], photos=False, seconds=300, spread=0)
+    assert not figures["errors"], figures["errors"][:3]
+    return figures["samples"]["push"]
+
+
+def _pushes_during_import(base_url: str, route: dict[str, Any], database_url: str) -> list[float]:
+    """The phone pushes while another transaction numbers and inserts 10,000 pickups (a CSV import's commit)."""
+    from app import create_app
+    from app.extensions import db
+    from app.pickups.changes import take_change_numbers
+    from bench.sync_data import insert_pickups
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    started = threading.Event()
+    finished = threading.Event()
+
+    def importing() -> None:
+        with app.app_context():
+            hub_id = db.session.execute(db.text("SELECT min(id) FROM hubs")).scalar()
+            # Repeated, so the phone's whole day falls inside an import.
+            round_ = 0
+            while not finished.is_set():
+                round_ += 1
+                numbers = list(take_change_numbers(10_000))
+                started.set()
+                insert_pickups(10_000, hub_id=hub_id, driver_ids=[], start_seq=numbers[0] - 1, tag=f"I{round_}")
+                db.session.commit()
+            db.session.remove()
+
+    worker = threading.Thread(target=importing, daemon=True)
+    worker.start()
+    started.wait(60)
+    try:
+        return _one_phone_pushes(base_url, route)
+    finally:
+        finished.set()
+        worker.join(120)
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _pulls(report: Report) -> None:
+    import sqlalchemy
+    from flask.testing import FlaskClient
+    from sqlalchemy import update
+
+    from app import create_app
+    from app.accounts.services import create_user
+    from app.extensions import db
+    from app.hubs.services import create_hub
+    from app.pickups.changes import take_change_numbers
+    from app.pickups.models import Pickup, PickupStatus
+    from bench.sync_data import insert_pickups
+
+    url = load._database_url()
+    engine = sqlalchemy.create_engine(url)
+    schemas = {name: f"bench_{name}_{uuid.uuid4().hex[:8]}" for name in ("10k", "100k")}
+    try:
+        phones: dict[str, tuple[FlaskClient, str, int]] = {}
+        for name, count in (("10k", 10_000), ("100k", 100_000)):
+            with engine.begin() as conn:
+                conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schemas[name]}"'))
+            app = create_app({
+                "SQLALCHEMY_DATABASE_URI": f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schemas[name]}",
+                "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING",
+            })  # fmt: skip
+            with app.app_context():
+                db.create_all()
+                hub = create_hub(code="BEN", name="Bench Hub", timezone="Europe/Amsterdam", city="Amsterdam", country="NL")
+                db.session.flush()
+                # One driver per ~20 open pickups, as in a fleet; the table holds the history.
+                drivers = [
+                    create_user(email=f"driver{n}@bench.test", password=PASSWORD, role="driver", name=f"Driver {n}", hub_id=hub.id).id
+                    for n in range(50)
+                ]
+                db.session.commit()
+                insert_pickups(count, hub_id=hub.id, driver_ids=drivers)
+                me = drivers[7]
+                # The driver's route today: 20 open pickups changed recently (the rest is history).
+                route = db.session.scalars(db.select(Pickup.id).where(Pickup.driver_id == me).order_by(Pickup.id.desc()).limit(20)).all()
+                db.session.execute(update(Pickup).where(Pickup.id.in_(route)).values(status=PickupStatus.ASSIGNED))
+                db.session.commit()
+                db.session.execute(sqlalchemy.text("ANALYZE"))
+                db.session.commit()
+            client = FlaskClient(app)
+            answer = client.post("/api/v1/auth/login", json={"email": "driver7@bench.test", "password": PASSWORD})
+            assert answer.status_code == 200, answer.json
+            cursor = client.get("/api/v1/sync/pull").json["cursor"]
+            with app.app_context():
+                # Behind the cursor: 2,000 changes of other drivers, then 20 of this driver's.
+                others = db.session.scalars(db.select(Pickup.id).where(Pickup.driver_id != me).limit(2000)).all()
+                for ids in (others, route):
+                    numbers = take_change_numbers(len(ids))
+                    for pickup_id, number in zip(ids, numbers, strict=True):
+                        db.session.execute(update(Pickup).where(Pickup.id == pickup_id).values(change_seq=number))
+                db.session.commit()
+            phones[name] = (client, f"/api/v1/sync/pull?cursor={cursor}", len(route))
+        for kind in ("delta", "reset"):
+            samples: dict[str, list[float]] = {"10k": [], "100k": []}
+            for _ in range(30):
+                for name in ("10k", "100k"):
+                    client, delta_url, expected = phones[name]
+                    start = time.perf_counter()
+                    body = client.get(delta_url if kind == "delta" else "/api/v1/sync/pull").json
+                    samples[name].append(time.perf_counter() - start)
+                    assert len(body["changes"]) >= expected, (kind, name, len(body["changes"]))
+            small, large = statistics.median(samples["10k"]), statistics.median(samples["100k"])
+            report.bench(f"pull_{kind}_pg_10k_ms", small * 1000, "ms")
+            report.bench(f"pull_{kind}_pg_100k_ms", large * 1000, "ms")
+            report.ratio(f"pull_{kind}_100k_vs_10k", small / large)
+    finally:
+        with engine.begin() as conn:
+            for schema in schemas.values():
+                conn.execute(sqlalchemy.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def run(report: Report) -> None:
+    _pulls(report)
+    _pushes(report, _app_dir())
