@@ -140,6 +140,12 @@ def accept_routes(day: date, routes: Sequence[tuple[int, Sequence[int]]], *, act
         missing = [i for i in order if i not in pickups]
         if missing:
             raise InvalidInput(f"No pickups {', '.join(map(str, missing))}.", fields={"order": ["Unknown pickup."]})
+        other_hub = [i for i in order if pickups[i].hub_id != hub.id]
+        if other_hub:
+            raise InvalidInput(
+                f"Pickups {', '.join(map(str, other_hub))} belong to another hub than {driver.name}'s ({hub.code}).",
+                fields={"order": ["Another hub."]},
+            )
         start, end = services.day_bounds(day, hub.timezone)
         other_day = [i for i in order if not (start <= pickups[i].window_start < end)]
         if other_day:

@@ -1,17 +1,19 @@
 """Property-based fuzzing of the JSON API from its own OpenAPI document (schemathesis).
 
-Every operation, logged in as a dispatcher, a hub clerk and a driver: zero 5xx
+Every operation, logged in as a dispatcher, a hub clerk and a driver, and with an API key: zero 5xx
 and zero answers that break the document. Fixed seed and a bounded number of
 examples per operation and role, so it fits in CI (a couple of minutes).
 """
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.errors import UnsupportedSchema
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -19,6 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from app.apikeys.scopes import SCOPES
+from app.apikeys.services import create_api_key
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.fuzz
@@ -41,7 +45,15 @@ def _session_headers(app, user):  # type: ignore[no-untyped-def]
     response = client.post("/api/v1/auth/login", json={"email": user.email, "password": TEST_PASSWORD})
     assert response.status_code == 200
     cookie = client.get_cookie("session")
-    return {"session": cookie.value}, {"X-CSRFToken": response.json["csrf_token"]}
+    # identity: the WSGI transport hands schemathesis the bytes as sent, and answers are compressed otherwise.
+    return {"session": cookie.value}, {"X-CSRFToken": response.json["csrf_token"], "Accept-Encoding": "identity"}
+
+
+def _api_key_headers(db):  # type: ignore[no-untyped-def]
+    """A shop's system: a key with every scope, no session and no CSRF token."""
+    new = create_api_key("fuzz", list(SCOPES))
+    db.session.commit()
+    return {}, {"Authorization": f"Bearer {new.secret}", "Accept-Encoding": "identity"}
 
 
 def _fuzz(operation, role, credentials, counted, failures):  # type: ignore[no-untyped-def]
@@ -57,6 +69,9 @@ def _fuzz(operation, role, credentials, counted, failures):  # type: ignore[no-u
     def run(case):  # type: ignore[no-untyped-def]
         counted["examples"] += 1
         cookies, headers = credentials
+        # Schemathesis fills the documented Bearer scheme with made-up keys: every such example would
+        # only meet the 401 of an unknown key. Each role sends its own credentials instead.
+        case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
         response = case.call(headers=headers, cookies=cookies)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         try:
@@ -64,7 +79,11 @@ def _fuzz(operation, role, credentials, counted, failures):  # type: ignore[no-u
         except AssertionError as error:
             failures.append(f"{role} {case.method} {case.formatted_path}: {str(error)[:700]}")
 
-    run()
+    try:
+        run()
+    except UnsupportedSchema:
+        # Schemathesis cannot generate from this operation's body schema; listed in the FUZZ line.
+        counted.setdefault("unsupported", set()).add(f"{operation.method.upper()} {operation.path}")
 
 
 def test_the_api_answers_every_generated_request_without_5xx_and_within_its_schema(app, db, create_user, driver, dispatcher, create_pickup):
@@ -74,17 +93,18 @@ def test_the_api_answers_every_generated_request_without_5xx_and_within_its_sche
         "dispatcher": _session_headers(app, dispatcher),
         "hub": _session_headers(app, create_user("hub")),
         "driver": _session_headers(app, driver),
+        "api key": _api_key_headers(db),
     }
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     operations = [op for op in operations if (op.method.upper(), op.path) not in SKIP]
-    counted = {"operations": 0, "examples": 0}
+    counted: dict[str, Any] = {"operations": 0, "examples": 0}
     failures: list[str] = []
 
     for operation in operations:
         counted["operations"] += 1
         for role, credentials in roles.items():
             _fuzz(operation, role, credentials, counted, failures)
-    print(f"FUZZ operations={counted['operations']} examples={counted['examples']} roles={len(roles)} statuses={dict(sorted(statuses.items()))}")
-    assert counted["operations"] >= 15
+    print(f"FUZZ operations={counted['operations']} examples={counted['examples']} roles={len(roles)} statuses={dict(sorted(statuses.items()))} not_generated={sorted(counted.get('unsupported', []))}")
+    assert counted["operations"] - len(counted.get("unsupported", [])) >= 15
     assert not failures, "\n\n".join(failures[:15]) + f"\n\n({len(failures)} failures)"

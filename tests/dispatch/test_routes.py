@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.dispatch import routing
+from app.hubs.services import create_hub
 from app.pickups.models import Pickup
 
 TZ = ZoneInfo("Europe/Amsterdam")
@@ -183,3 +184,18 @@ def test_route_endpoints_refuse_bad_input_and_other_roles(api_client, dispatcher
     mine = [p.id for p in db.session.query(Pickup).all()]
     wrong = api.post("/api/v1/routes/accept", json={"date": other_day, "routes": [{"driver_id": driver.id, "order": mine}]})
     assert wrong.status_code == 422 and "one driver's day" in wrong.json["error"]["message"]
+
+
+def test_accepting_a_route_refuses_a_pickup_of_another_hub(api_client, dispatcher, driver, located_hub, create_pickup, db):  # type: ignore[no-untyped-def]
+    day = datetime.now(TZ).date() + timedelta(days=1)
+    ours = _pickup(create_pickup, day, 9, 52.37, 4.80)
+    theirs = _pickup(create_pickup, day, 10, 52.37, 4.81)
+    elsewhere = create_hub(code="RTM", name="Rotterdam", timezone="Europe/Amsterdam")
+    theirs.hub_id = elsewhere.id
+    db.session.commit()
+    answer = api_client(dispatcher).post(
+        "/api/v1/routes/accept", json={"date": day.isoformat(), "routes": [{"driver_id": driver.id, "order": [ours.id, theirs.id]}]}
+    )
+    assert answer.status_code == 422 and "another hub" in answer.json["error"]["message"]
+    db.session.expire_all()
+    assert db.session.get(Pickup, ours.id).driver_id is None and db.session.get(Pickup, theirs.id).driver_id is None

@@ -8,12 +8,12 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
-from app.dispatch.reports import build_report
 from app.photos.models import Photo, PhotoLink
 from app.photos.storage import photo_storage
 from app.pickups.models import Grade, Pickup, PickupEvent, PickupStatus
 from app.pickups.services import cancel_pickup
-from app.receiving.services import receive_pickup
+from app.receiving.services import ItemCheck, receive_pickup
+from app.reports.figures import build_report
 from tests.photos.images import camera_jpeg
 from tests.sync.conftest import collect_all
 
@@ -61,7 +61,9 @@ def test_purge_removes_personal_data_and_photos_of_long_closed_pickups_and_keeps
     recent_photos = _collected_with_photos(p, recent)
     for pickup in (old, recent):
         db.session.refresh(pickup)
-        receive_pickup(pickup, {item.id: "restock" for item in pickup.items}, actor=clerk)
+        # The hub counts and grades what the driver recorded and restocks it all.
+        lines = [ItemCheck(item.id, item.collected_quantity, item.grade, "restock") for item in pickup.items]
+        receive_pickup(pickup, lines, actor=clerk)
     cancel_pickup(cancelled, "Customer Sanne de Vries moved to Utrecht", actor=dispatcher)
     db.session.commit()
     p.push(p.mutation("arrive", pickup_id=still_open.id))
