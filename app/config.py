@@ -133,6 +133,8 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         # Finished pickups (collected, failed, received) stay on the phone this long.
         "SYNC_FINISHED_VISIBLE_HOURS": 12,
         "SYNC_CLOCK_SKEW_FLAG_SECONDS": 300,
+        # A phone that says it has held unsent work longer than this stands out on /dispatch/drivers.
+        "SYNC_HELD_FLAG_MINUTES": _count("SYNC_HELD_FLAG_MINUTES", env.get("SYNC_HELD_FLAG_MINUTES"), default=120),
         "SYNC_POLL_SECONDS": 60,
         "SYNC_RETRY_AFTER_SECONDS": 2,
         # A push waits this long for another push of the same phone (PostgreSQL lock_timeout).

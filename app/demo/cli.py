@@ -4,7 +4,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.core.transactions import run_in_transaction
-from app.demo.data import DemoLogins, database_is_empty, existing_demo_logins, load_demo_data
+from app.demo.data import DemoLogins, database_is_empty, existing_demo_logins, load_demo_data, move_open_demo_pickups_to_today
 from app.demo.history import load_demo_history
 
 
@@ -18,6 +18,9 @@ def demo_data_command(drivers: int, pickups: int, history_days: int, if_empty: b
     """Load a demo hub, dispatcher, drivers, a day of pickups and past days of finished work."""
     if if_empty and not database_is_empty():
         click.echo("Database already has data; demo data not loaded.")
+        moved = run_in_transaction(move_open_demo_pickups_to_today)
+        if moved:
+            click.echo(f"Moved {moved} open demo pickups to today, so the driver app has a route.")
         _echo_demo_logins()
         return
     def load() -> tuple[DemoLogins, int]:

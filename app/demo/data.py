@@ -15,7 +15,8 @@ from app.hubs.models import Hub
 from app.hubs.services import create_hub, find_hub_by_code
 from app.labels.services import customer_url
 from app.pickups.models import Pickup
-from app.pickups.services import assign_pickup, create_pickup
+from app.pickups.services import assign_pickup, create_pickup, update_pickup
+from app.pickups.states import OPEN_STATUSES
 
 DEMO_PASSWORD = "backhaul-demo"
 TIMEZONE = "Europe/Amsterdam"
@@ -156,3 +157,31 @@ def existing_demo_logins() -> DemoLogins | None:
 def _ensure_user(email: str, name: str, role: Role, hub: Hub) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     return user or create_user(email=email, password=DEMO_PASSWORD, role=role, name=name, hub_id=hub.id)
+
+
+def move_open_demo_pickups_to_today(today: date | None = None) -> int:
+    """The demo is always today: open demo pickups of earlier days move to today, same time of day.
+
+    A newcomer running ``make run`` a day later would otherwise find an empty route. Each move is a
+    dispatcher's edit through the one writer (the timeline says so); finished pickups stay history.
+    """
+    hub = find_hub_by_code("AMS1")
+    dispatcher = db.session.scalar(select(User).where(User.email == "dispatcher@backhaul.test"))
+    if hub is None or dispatcher is None:
+        return 0
+    tz = ZoneInfo(hub.timezone or TIMEZONE)
+    today = today or datetime.now(tz).date()
+    start_of_today = datetime.combine(today, time(0), tzinfo=tz)
+    stale = db.session.scalars(
+        select(Pickup)
+        .where(Pickup.hub_id == hub.id, Pickup.status.in_(OPEN_STATUSES), Pickup.window_start < start_of_today)
+        .order_by(Pickup.id)
+    )
+    moved = 0
+    for pickup in stale:
+        local_start = pickup.window_start.astimezone(tz)
+        start = datetime.combine(today, local_start.time(), tzinfo=tz)
+        update_pickup(pickup, {"window": {"start": start, "end": start + (pickup.window_end - pickup.window_start)}}, actor=dispatcher)
+        moved += 1
+    return moved
+

@@ -143,6 +143,15 @@ def collect_pickup(
             fields={"items": too_many},
             keep_facts=True,
         )
+    # A grade is what the hub restocks or scraps by: it must come from the driver, never a default.
+    ungraded = {str(i): ["Choose a grade (A, B, C or D)."] for i, e in entries.items() if e.quantity and e.grade is None}
+    if ungraded:
+        raise FieldActionRefused(
+            "grade_required",
+            "Every collected item needs the grade you gave it. What you sent was kept for review.",
+            fields={"items": ungraded},
+            keep_facts=True,
+        )
     needs_photo = photo_required_grades()
     missing_photo = {
         str(i): [f"Grade {e.grade.value} needs a photo."]

@@ -42,6 +42,7 @@ def push(data: dict[str, Any]):  # type: ignore[no-untyped-def]
         schema_version=data["schema_version"],
         app_version=data["app_version"] or request.headers.get("X-App-Version"),
         user_agent=request.user_agent.string,
+        held=data["held"],
     )
     SYNC_PUSH_MUTATIONS.observe(len(data["mutations"]))
     SYNC_PUSH_SECONDS.observe(time.perf_counter() - started)
@@ -56,7 +57,10 @@ def push(data: dict[str, Any]):  # type: ignore[no-untyped-def]
 def pull(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """The driver's pickups changed since ``cursor`` (no cursor: everything, with ``reset``), and settings."""
     now = utcnow()
-    result = services.pull_changes(current_user, cursor=args["cursor"], client_id=args["client_id"], now=now)
+    held = None
+    if args["held_actions"] is not None and args["held_photos"] is not None:
+        held = {"actions": args["held_actions"], "photos": args["held_photos"], "oldest_age_seconds": args["held_oldest_age_seconds"]}
+    result = services.pull_changes(current_user, cursor=args["cursor"], client_id=args["client_id"], now=now, held=held)
     response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"
     return response

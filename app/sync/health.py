@@ -21,6 +21,13 @@ RECENT = timedelta(days=7)
 class ClientHealth:
     client: SyncClient
     skew_flagged: bool
+    # The phone said it has held unsent work longer than SYNC_HELD_FLAG_MINUTES.
+    held_too_long: bool = False
+
+    @property
+    def held(self) -> int:
+        """Actions and photos the phone said it still holds (0 when it never said)."""
+        return (self.client.held_actions or 0) + (self.client.held_photos or 0)
 
     @property
     def waiting(self) -> int:
@@ -59,19 +66,37 @@ class DriverHealth:
         return any(c.skew_flagged for c in self.clients)
 
     @property
+    def held_actions(self) -> int:
+        return sum(c.client.held_actions or 0 for c in self.clients)
+
+    @property
+    def held_photos(self) -> int:
+        return sum(c.client.held_photos or 0 for c in self.clients)
+
+    @property
+    def held_oldest_at(self) -> datetime | None:
+        return min((c.client.held_oldest_at for c in self.clients if c.held and c.client.held_oldest_at), default=None)
+
+    @property
+    def held_too_long(self) -> bool:
+        return any(c.held_too_long for c in self.clients)
+
+    @property
     def needs_attention(self) -> bool:
-        return bool(self.waiting or self.rejected_recent or self.photos_awaiting or self.skew_flagged)
+        return bool(self.waiting or self.rejected_recent or self.photos_awaiting or self.skew_flagged or self.held_too_long)
 
 
 def driver_sync_health(now: datetime) -> list[DriverHealth]:
     """Every driver with their app installs, waiting and rejected mutations, clock and photos."""
     flag = current_app.config["SYNC_CLOCK_SKEW_FLAG_SECONDS"]
+    held_limit = now - timedelta(minutes=current_app.config["SYNC_HELD_FLAG_MINUTES"])
     drivers = list(db.session.scalars(select(User).where(User.role == Role.DRIVER).order_by(User.name)))
     health = {driver.id: DriverHealth(driver) for driver in drivers}
     for client in db.session.scalars(select(SyncClient).order_by(SyncClient.last_push_at.desc().nulls_last(), SyncClient.id)):
         if client.driver_id in health:
             skewed = client.clock_skew_seconds is not None and abs(client.clock_skew_seconds) > flag
-            health[client.driver_id].clients.append(ClientHealth(client, skewed))
+            held_long = bool(client.held_actions or client.held_photos) and client.held_oldest_at is not None and client.held_oldest_at < held_limit
+            health[client.driver_id].clients.append(ClientHealth(client, skewed, held_long))
 
     since = now - RECENT
     counts = db.session.execute(

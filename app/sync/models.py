@@ -40,6 +40,12 @@ class SyncClient(TimestampMixin, Model):
     # Device clock minus server clock at the last push, when the phone said when it sent it.
     clock_skew_seconds: Mapped[int | None] = mapped_column(Integer)
     app_version: Mapped[str | None] = mapped_column(String(40))
+    # What the phone said it still holds at its last push or pull (docs/sync-protocol.md "held"):
+    # the server cannot see an outbox that never reaches it, so the phone reports it.
+    held_actions: Mapped[int | None] = mapped_column(Integer)
+    held_photos: Mapped[int | None] = mapped_column(Integer)
+    held_oldest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
     driver: Mapped[User] = relationship()

@@ -61,6 +61,21 @@ class MutationSchema(Schema):
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
 
 
+MAX_HELD = 1_000_000
+MAX_HELD_AGE_SECONDS = 366 * 24 * 3600
+
+
+class HeldSchema(Schema):
+    """What the phone still holds unsynced when it sends this (optional; docs/sync-protocol.md "held")."""
+
+    actions = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_HELD))
+    photos = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_HELD))
+    oldest_age_seconds = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=MAX_HELD_AGE_SECONDS),
+        metadata={"description": "age of the oldest unsynced action or photo, by the phone's clock; null when nothing is held"},
+    )
+
+
 class PushSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # a newer app's extra fields must never block its queue
@@ -78,6 +93,7 @@ class PushSchema(Schema):
         required=True,
         metadata={"description": "each as MutationSchema: {id, name, args, base_version, device_time, location}"},
     )
+    held = fields.Nested(HeldSchema, load_default=None, allow_none=True)
 
     @validates_schema
     def every_mutation_has_an_id(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -172,6 +188,10 @@ class NoteArgs(_PickupArgs):
 class PullArgsSchema(Schema):
     cursor = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
     client_id = fields.String(load_default=None, allow_none=True, validate=CLIENT_ID)
+    # The same report as a push's "held", flat in the query string.
+    held_actions = fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_HELD))
+    held_photos = fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_HELD))
+    held_oldest_age_seconds = fields.Integer(load_default=None, validate=validate.Range(min=0, max=MAX_HELD_AGE_SECONDS))
 
 
 class DriverPickupSchema(PickupOutSchema):

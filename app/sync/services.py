@@ -5,7 +5,7 @@ See docs/sync-protocol.md for the protocol as a phone sees it. The HTTP edge
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -93,6 +93,7 @@ def push_mutations(
     schema_version: int = 1,
     app_version: str | None = None,
     user_agent: str | None = None,
+    held: Mapping[str, Any] | None = None,
 ) -> PushOutcome:
     """Apply a phone's queued mutations exactly once, in id order; answer one result per mutation.
 
@@ -118,6 +119,7 @@ def push_mutations(
         client.clock_skew_seconds = skew
     client.app_version = app_version or client.app_version
     client.user_agent = (user_agent or "")[:300] or client.user_agent
+    record_held(client, held, now=received_at)
 
     ordered = sorted(raw_mutations, key=lambda m: m["id"])
     if ordered:
@@ -293,9 +295,33 @@ def _write(batch: Batch, records: list[dict[str, Any]]) -> None:
 # ---- pull ---------------------------------------------------------------------------------
 
 
-def pull_changes(driver: User, *, cursor: int | None, client_id: str | None, now: datetime) -> dict[str, Any]:
+def record_held(client: SyncClient, held: Mapping[str, Any] | None, *, now: datetime) -> bool:
+    """Keep what the phone says it still holds (actions, photos, age of the oldest); True when it changed.
+
+    The age is turned into a server time here, so a phone's wrong clock does not move it.
+    """
+    if held is None:
+        return False
+    age = held.get("oldest_age_seconds")
+    oldest = now - timedelta(seconds=age) if age is not None and (held["actions"] or held["photos"]) else None
+    same = (client.held_actions, client.held_photos) == (held["actions"], held["photos"]) and (
+        (oldest is None and client.held_oldest_at is None)
+        or (oldest is not None and client.held_oldest_at is not None and abs((oldest - client.held_oldest_at).total_seconds()) < 60)
+    )
+    if same and client.held_reported_at is not None and now - client.held_reported_at <= PULL_CONTACT_EVERY:
+        return False  # nothing new: no write (a phone pulls after every action)
+    client.held_reported_at = now
+    client.held_actions, client.held_photos, client.held_oldest_at = held["actions"], held["photos"], oldest
+    return True
+
+
+def pull_changes(
+    driver: User, *, cursor: int | None, client_id: str | None, now: datetime, held: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The driver's pickups changed after ``cursor`` (puts and deletes), or everything when resetting."""
     client = get_client(client_id, driver, lock=False, now=now) if client_id else None
+    if client is not None and record_held(client, held, now=now):
+        db.session.flush()
     if client is not None and (client.last_pull_at is None or now - client.last_pull_at > PULL_CONTACT_EVERY):
         # Written first, so SQLite takes the write lock before reading (no stale-snapshot upgrade);
         # at most twice a minute, so a phone pulling after every action does not write every time.

@@ -134,7 +134,7 @@ def test_a_whole_offline_day_reaches_the_server_exactly_once(playwright, live_se
     sign(page)
     page.fill("#signed-by", "SANNE DE VRIES")
     page.click("#finish")
-    page.wait_for_selector(f"li.stop[data-pickup='{first['id']}'][data-status='collected']")
+    page.wait_for_selector(f"li.stop[data-pickup='{first['id']}'][data-status='collected']", state="attached")
 
     # Stop 2: the camera reads the real label; then collect everything in one tap.
     page.click(f"li.stop[data-pickup='{second['id']}'] a.stop-main")
@@ -142,7 +142,13 @@ def test_a_whole_offline_day_reaches_the_server_exactly_once(playwright, live_se
     page.wait_for_selector("text=✓ scanned", timeout=20000)
     page.click("text=Collect items")
     page.click("#collect-all")
-    page.wait_for_selector(f"li.stop[data-pickup='{second['id']}'][data-status='collected']")
+    # Nothing is graded for the driver: the finish waits for the one tap that grades everything.
+    assert page.locator("#collect-all-finish").is_hidden()
+    assert page.locator(".item-card input[type=radio]:checked").count() == 0
+    page.click("button.grade-all-choice[data-grade='B']")
+    assert page.locator(".item-card input[type=radio][value='B']:checked").count() == len(second["items"])
+    page.click("#collect-all-finish")
+    page.wait_for_selector(f"li.stop[data-pickup='{second['id']}'][data-status='collected']", state="attached")
 
     # Stop 3: nobody home.
     page.click(f"li.stop[data-pickup='{third['id']}'] a.stop-main")
@@ -150,10 +156,12 @@ def test_a_whole_offline_day_reaches_the_server_exactly_once(playwright, live_se
     page.click("label.reason:has-text('Nobody home')")
     page.fill("#fail-notes", "Rang twice, left a card.")
     page.click("#fail-submit")
-    page.wait_for_selector(f"li.stop[data-pickup='{third['id']}'][data-status='failed']")
+    page.wait_for_selector(f"li.stop[data-pickup='{third['id']}'][data-status='failed']", state="attached")
 
     outbox = idb(page, "outbox")
     names = [m["name"] for m in outbox]
+    one_tap = next(m for m in outbox if m["name"] == "collect_items" and m["args"]["pickup_id"] == second["id"])
+    assert {e["grade"] for e in one_tap["args"]["items"]} == {"B"}
     assert names.count("collect_items") == 2 and names.count("fail_pickup") == 1 and names.count("scan_label") == 2
     assert [m["id"] for m in outbox] == list(range(1, len(outbox) + 1))
     assert all(m["device_time"] and m["location"] and m["location"]["accuracy_m"] for m in outbox)
@@ -167,14 +175,14 @@ def test_a_whole_offline_day_reaches_the_server_exactly_once(playwright, live_se
 
     # The phone reloads the page, then restarts altogether: nothing is lost.
     page.reload()
-    page.wait_for_selector(f"li.stop[data-pickup='{third['id']}'][data-status='failed']")
+    page.wait_for_selector(f"li.stop[data-pickup='{third['id']}'][data-status='failed']", state="attached")
     context.close()
     context = launch(playwright, profile, feed)
     context.set_offline(True)
     page = context.pages[0] if context.pages else context.new_page()
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{live_server.url}/driver/")
-    page.wait_for_selector(f"li.stop[data-pickup='{first['id']}'][data-status='collected']")
+    page.wait_for_selector(f"li.stop[data-pickup='{first['id']}'][data-status='collected']", state="attached")
     assert [m["id"] for m in idb(page, "outbox")] == [m["id"] for m in outbox]
     assert photo_bytes(page) == phone_photos
 

@@ -58,3 +58,28 @@ def test_root_sends_anonymous_people_to_login(client):
 def test_health_endpoints(client):
     assert client.get("/healthz").json == {"status": "ok"}
     assert client.get("/readyz").json == {"status": "ok", "checks": {"database": "ok", "photo_storage": "ok"}}
+
+
+def test_make_run_on_a_later_day_moves_the_open_demo_pickups_to_today(app, db):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from app.demo.data import load_demo_data
+
+    tz = ZoneInfo("Europe/Amsterdam")
+    today = datetime.now(tz).date()
+    load_demo_data(drivers=2, pickups=6, day=today - timedelta(days=3))
+    db.session.commit()
+    before = {p.id: p.window_start.astimezone(tz).time() for p in db.session.query(Pickup)}
+    routes = {p.id: (p.driver_id, p.route_position) for p in db.session.query(Pickup)}
+    result = app.test_cli_runner().invoke(args=["demo-data", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "Moved 6 open demo pickups to today" in result.output
+    db.session.expire_all()
+    pickups = db.session.query(Pickup).all()
+    assert {p.window_start.astimezone(tz).date() for p in pickups} == {today}
+    assert {p.id: p.window_start.astimezone(tz).time() for p in pickups} == before  # same time of day
+    assert {p.id: (p.driver_id, p.route_position) for p in pickups} == routes  # routes untouched
+    assert all(p.window_end > p.window_start for p in pickups)
+    # Run again the same day: nothing to move.
+    assert "Moved" not in app.test_cli_runner().invoke(args=["demo-data", "--if-empty"]).output

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.pickups import events
-from app.pickups.models import FailureReason, Pickup, PickupStatus
+from app.pickups.models import FailureReason, Grade, Pickup, PickupStatus
 from app.sync.models import SyncTombstone
 from tests.dispatch.conftest import ConsoleClient, import_row, make_csv
 from tests.labels.tools import csrf_from
@@ -302,7 +302,7 @@ def _change(kind: type[events.DomainEvent], pickup: Pickup, driver: Any, other_d
         events.DriverArrived: lambda: collection.record_arrival(pickup, driver=driver, evidence=field),
         events.LabelScanned: lambda: collection.record_label_scan(pickup, driver=driver, evidence=field),
         events.PickupCollected: lambda: collection.collect_pickup(
-            pickup, [collection.CollectedItem(i.id, i.quantity, None, None, []) for i in pickup.items], driver=driver, evidence=field
+            pickup, [collection.CollectedItem(i.id, i.quantity, Grade.A, None, []) for i in pickup.items], driver=driver, evidence=field
         ),
         events.PickupFailed: lambda: collection.fail_pickup(pickup, FailureReason.NOT_HOME, driver=driver, evidence=field),
         events.DriverNoted: lambda: collection.add_driver_note(pickup, "A note", driver=driver, evidence=field),

@@ -79,6 +79,7 @@ async function render() {
   screenRoot.replaceChildren(container);
   document.title = `${container.querySelector("h1")?.textContent || "Route"} · Backhaul Driver`;
   window.scrollTo(0, 0);
+  screenRoot.scrollTop = 0; // the screen scrolls, not the window (app.css)
   if (mounted.length) mounted.forEach((fn) => fn());
   else screenRoot.focus({ preventScroll: true });
 }

@@ -396,6 +396,23 @@ export async function unsentWork() {
 }
 
 /**
+ * What this phone still holds unsynced, as push and pull report it to the server
+ * (docs/sync-protocol.md "held"): the dispatcher cannot see an outbox that never arrives.
+ * @returns {Promise<{actions: number, photos: number, oldest_age_seconds: number | null}>}
+ */
+export async function heldSummary() {
+  const { mutations, photos } = await unsentWork();
+  const held = photos.filter((/** @type {any} */ p) => p.state === "queued" || p.state === "failed");
+  const times = [...mutations, ...held].map((/** @type {any} */ row) => row.created_at).filter((t) => typeof t === "number");
+  const oldest = times.length ? Math.min(...times) : null;
+  return {
+    actions: mutations.length,
+    photos: held.length,
+    oldest_age_seconds: oldest === null ? null : Math.max(0, Math.floor((Date.now() - oldest) / 1000)),
+  };
+}
+
+/**
  * One sync at a time across every tab and the service worker (which syncs on
  * Background Sync events with no tab open), and no wipe in the middle of one.
  * @template T

@@ -3,7 +3,7 @@
 // (docs/sync-protocol.md §4–5); the answers leave the outbox for acked or notices.
 
 import { requestJson } from "./api.js";
-import { applyPushResults, clientId, takeBatchToSend } from "./db.js";
+import { applyPushResults, clientId, heldSummary, takeBatchToSend } from "./db.js";
 import { emit } from "./events.js";
 import { settings } from "./settings.js";
 
@@ -26,6 +26,7 @@ export async function pushOutbox() {
         schema_version: SCHEMA_VERSION,
         sent_at: new Date().toISOString(),
         app_version: appVersion(),
+        held: await heldSummary(),
         mutations: batch.map(({ id, name, args, base_version, device_time, location }) => ({
           id, name, args, base_version, device_time, location,
         })),

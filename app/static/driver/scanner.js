@@ -58,7 +58,7 @@ export function startScanner(video, { onCode, onStatus }) {
       const denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
       onStatus("no-camera", denied
         ? "The camera is blocked for this app. Allow it in the browser settings, or type the code."
-        : `The camera could not start (${error.message || error.name}). Type the code instead.`);
+        : cameraTrouble(error));
     }
   }
 
@@ -97,4 +97,20 @@ export function startScanner(video, { onCode, onStatus }) {
     document.removeEventListener("visibilitychange", onVisibility);
     release();
   };
+}
+
+/**
+ * Why the camera did not start, in a sentence a driver can act on (the browser's own
+ * message, e.g. "Requested device not found", says nothing to a driver).
+ * @param {any} error
+ */
+export function cameraTrouble(error) {
+  const name = error?.name || "";
+  if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") {
+    return "This phone has no camera the app can use. Type the code from the label, or use a hand scanner.";
+  }
+  if (name === "NotReadableError" || name === "TrackStartError") {
+    return "Another app is using the camera. Close it and come back, or type the code from the label.";
+  }
+  return "The camera did not start. Type the code from the label, or use a hand scanner.";
 }

@@ -1,6 +1,8 @@
 // @ts-check
 // Collect: each item's quantity and grade (the server's grades and labels),
-// photos where the server requires them for the grade, or "collect everything as expected" in one action.
+// photos where the server requires them for the grade, or "collect everything as expected": one tap for a
+// grade the driver chooses for every item not yet graded (never a default grade: the hub restocks by it),
+// then any item can still be changed before finishing.
 
 import { buildCollection, collectionDraftKey as draftKey, finishCollection, photoNeeded, recordArrival } from "../actions.js";
 import { getDraft, getLocal, putDraft } from "../db.js";
@@ -20,6 +22,8 @@ export async function render(root, { pickupId }, { navigate }) {
   const problemsBox = h("div", { id: "problems", role: "alert" });
   const save = () => putDraft(draft);
   const blockedByScan = pickup.scan_required && !local.scanned_at;
+  /** @type {Map<any, {setQty: (n: number) => void, setGrade: (g: string, byAll?: boolean) => void}>} */
+  const cards = new Map();
 
   if (DONE_STATUSES.has(pickup.status)) {
     replace(root, backLink(`#/p/${pickupId}`, "Pickup"), h("h1", {}, "Collect items"),
@@ -40,20 +44,26 @@ export async function render(root, { pickupId }, { navigate }) {
     const photoHint = h("p", { class: "muted", hidden: !photoNeeded(line.grade, config) }, "A photo is required for this grade.");
     const setQty = (n) => { line.quantity = Math.max(0, Math.min(item.quantity, n | 0)); qty.value = String(line.quantity); save(); };
     qty.addEventListener("change", () => setQty(Number(qty.value)));
+    const radios = config.grades.map(({ code: grade }) => h("input", { type: "radio", name: `grade-${item.id}`, value: grade, checked: line.grade === grade,
+      onchange: () => setGrade(grade) }));
+    // byAll: set by the one-tap grade for everything; a later one-tap may change it, a grade tapped here it leaves alone.
+    const setGrade = (grade, byAll = false) => {
+      line.grade = grade; line.graded_by_all = byAll;
+      radios.forEach((r) => { r.checked = r.value === grade; });
+      photoHint.hidden = !photoNeeded(grade, config); save();
+    };
+    cards.set(item.id, { setQty, setGrade });
     const grades = h("fieldset", { class: "grades" }, h("legend", {}, "Condition"),
-      config.grades.map(({ code: grade, label }) => h("label", { class: "grade" },
-        h("input", { type: "radio", name: `grade-${item.id}`, value: grade, checked: line.grade === grade,
-          onchange: () => { line.grade = grade; photoHint.hidden = !photoNeeded(grade, config); save(); } }),
-        h("span", {}, h("strong", {}, grade), ` ${label}`))));
+      config.grades.map(({ code: grade, label }, i) => h("label", { class: "grade" }, radios[i], h("span", {}, h("strong", {}, grade), ` ${label}`))));
     return h("section", { class: "card item-card", "data-item": item.id },
       h("h2", {}, item.description),
       h("p", { class: "muted" }, `${item.sku} · expected ${item.quantity}${item.reason ? ` · ${item.reason}` : ""}`),
       h("div", { class: "qty" },
         h("label", { for: `qty-${item.id}` }, "Quantity collected"),
         h("div", { class: "stepper" },
-          h("button", { type: "button", "aria-label": `One less ${item.description}`, onclick: () => setQty(line.quantity - 1) }, "−"),
+          h("button", { type: "button", "aria-label": `−, one less ${item.description}`, onclick: () => setQty(line.quantity - 1) }, "−"),
           qty,
-          h("button", { type: "button", "aria-label": `One more ${item.description}`, onclick: () => setQty(line.quantity + 1) }, "+"))),
+          h("button", { type: "button", "aria-label": `+, one more ${item.description}`, onclick: () => setQty(line.quantity + 1) }, "+"))),
       grades,
       photoHint,
       h("label", { for: `notes-${item.id}` }, "Notes (optional)"),
@@ -61,12 +71,42 @@ export async function render(root, { pickupId }, { navigate }) {
       photoField({ pickupId, purpose: "item", itemId: item.id, label: "Take photo", urls }));
   }
 
-  async function collectAll() {
-    for (const item of pickup.items) {
-      const line = draft.items[item.id] || (draft.items[item.id] = {});
-      line.quantity = item.quantity;
-      line.grade = line.grade || config.grades[0]?.code || "A";
-    }
+  const allStatus = h("p", { id: "collect-all-status", role: "status" });
+  const finishAllButton = h("button", { type: "button", id: "collect-all-finish", class: "primary big wide", hidden: true, onclick: finishAll },
+    "Finish: collect everything");
+  const gradeAllButtons = config.grades.map(({ code, label }) => h("button", {
+    type: "button", class: "grade grade-all-choice", "data-grade": code, "aria-pressed": "false", onclick: () => gradeAll(code) },
+  h("span", {}, h("strong", {}, code), ` ${label}`)));
+  const allPanel = h("section", { id: "collect-all-panel", class: "card", hidden: true, "aria-labelledby": "collect-all-title" },
+    h("h2", { id: "collect-all-title" }, "What condition is everything in?"),
+    h("p", { class: "muted" }, "One tap grades every item you have not graded yet. You can still change any item below before finishing."),
+    h("div", { class: "grades" }, gradeAllButtons),
+    allStatus,
+    finishAllButton);
+
+  function ungraded() { return pickup.items.filter((item) => !draft.items[item.id]?.grade || draft.items[item.id].graded_by_all); }
+
+  function collectAll() {
+    for (const item of pickup.items) cards.get(item.id)?.setQty(item.quantity);
+    allPanel.hidden = false;
+    const allGraded = pickup.items.every((item) => draft.items[item.id]?.grade && !draft.items[item.id].graded_by_all);
+    finishAllButton.hidden = !allGraded;
+    allStatus.textContent = allGraded ? "Every item has the grade you gave it." : "";
+    allPanel.scrollIntoView({ block: "start" });
+    (allGraded ? finishAllButton : gradeAllButtons[0])?.focus({ preventScroll: true });
+  }
+
+  function gradeAll(code) {
+    const open = ungraded();
+    for (const item of open) cards.get(item.id)?.setGrade(code, true);
+    gradeAllButtons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.grade === code)));
+    const kept = pickup.items.length - open.length;
+    allStatus.textContent = `${open.length} ${open.length === 1 ? "item" : "items"} set to grade ${code}`
+      + (kept ? `; ${kept} ${kept === 1 ? "keeps" : "keep"} the grade you gave.` : ".");
+    finishAllButton.hidden = false;
+  }
+
+  async function finishAll() {
     await save();
     const result = await finishCollection(pickup, draft);
     if (!result.ok) return showProblems(result.problems);
@@ -89,6 +129,7 @@ export async function render(root, { pickupId }, { navigate }) {
         h("a", { href: `#/p/${pickupId}/scan` }, "Scan the label"))
       : h("button", { type: "button", id: "collect-all", class: "primary big wide", onclick: collectAll },
         "Collect everything as expected"),
+    allPanel,
     problemsBox,
     pickup.items.map(itemCard),
     h("div", { class: "button-row sticky-actions" },

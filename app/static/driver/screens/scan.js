@@ -78,18 +78,29 @@ export async function render(root, { pickupId }, { navigate, onMount }) {
     input.dataset.wedge = fast >= 5 ? "1" : "0";
   });
 
+  const viewfinderBox = h("div", { class: "viewfinder-box" }, video);
   replace(root,
     backLink(`#/p/${pickupId}`, pickup.customer?.name || "Pickup"),
     h("h1", {}, "Scan label"),
     h("p", {}, `Expecting label ${formatLabelCode(pickup.label_code)} for ${pickup.customer?.name}.`),
-    h("div", { class: "viewfinder-box" }, video),
+    viewfinderBox,
     status,
     result,
     form);
 
   const stop = startScanner(video, {
     onCode: (text) => check(text, "camera"),
-    onStatus: (state, message) => { status.textContent = message; status.dataset.state = state; },
+    onStatus: (state, message) => {
+      status.textContent = message; status.dataset.state = state;
+      // No camera: the black box goes and the code field comes first, above where a keyboard opens.
+      const noCamera = state === "no-camera";
+      if (viewfinderBox.hidden === noCamera) return;
+      const typing = document.activeElement === input; // moving a field drops its focus: give it back
+      viewfinderBox.hidden = noCamera;
+      if (noCamera) viewfinderBox.before(form, status, result);
+      else viewfinderBox.after(status, result, form);
+      if (typing) input.focus();
+    },
   });
   onMount(() => input.focus());
   return stop;
