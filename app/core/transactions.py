@@ -36,6 +36,7 @@ T = TypeVar("T")
 _BEFORE_COMMIT = "backhaul.before_commit"
 _AFTER_COMMIT = "backhaul.after_commit"
 _AFTER_FLUSH = "backhaul.after_flush"
+_BUFFERS: set[str] = set()  # session.info keys of per-transaction buffers (see transaction_buffer)
 
 
 class DatabaseBusy(DomainError):
@@ -142,6 +143,13 @@ def begin_write_transaction() -> None:
 # --- work tied to the transaction --------------------------------------------------------------
 
 
+def transaction_buffer(key: str) -> str:
+    """Declare ``session.info[key]`` a buffer of one transaction: dropped when it commits or rolls back
+    (a rolled-back change leaves nothing behind to be written by the next one)."""
+    _BUFFERS.add(key)
+    return key
+
+
 def before_commit(key: str, callback: Callable[[Session], None]) -> None:
     """Run ``callback`` once just before this transaction commits (one per ``key``); forgotten on rollback."""
     db.session.info.setdefault(_BEFORE_COMMIT, {})[key] = callback
@@ -173,6 +181,8 @@ def _run_after_flush(session: Session, flush_context: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    for key in _BUFFERS:
+        session.info.pop(key, None)
     for callback in session.info.pop(_AFTER_COMMIT, []):
         try:
             callback()
@@ -185,3 +195,5 @@ def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_BEFORE_COMMIT, None)
     session.info.pop(_AFTER_COMMIT, None)
     session.info.pop(_AFTER_FLUSH, None)
+    for key in _BUFFERS:
+        session.info.pop(key, None)

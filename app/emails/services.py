@@ -14,10 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from app.core.models import utcnow
+from app.core.transactions import transaction_buffer
 from app.emails.messages import KINDS, build_email, compose
 from app.extensions import db
 from app.hubs.models import Hub
@@ -26,7 +26,7 @@ from app.outbox.services import DeliveryFailed, NowhereToSend, Outgoing, enqueue
 from app.pickups.models import Pickup
 
 CHANNEL = "email"
-_HUBS = "backhaul.email_hub_settings"
+_HUBS = transaction_buffer("backhaul.email_hub_settings")
 
 
 def wants_email(pickup: Pickup, kind: str, kinds_off: dict[int, list[str]] | None = None) -> bool:
@@ -54,15 +54,6 @@ def _kinds_off(hub_ids: set[int]) -> dict[int, list[str]]:
     settings = _hub_settings()
     return {hub_id: settings[hub_id][1] for hub_id in hub_ids if hub_id in settings}
 
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(_HUBS, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_HUBS, None)
 
 
 def queue_emails(kind: str, pickups: Sequence[Pickup], facts: dict[str, Any] | None = None) -> None:

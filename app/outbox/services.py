@@ -25,17 +25,17 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import Table, and_, delete, event, func, insert, or_, select
+from sqlalchemy import Table, and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import Conflict, NotFound
 from app.core.models import utcnow
-from app.core.transactions import before_commit, begin_write_transaction, run_in_transaction
+from app.core.transactions import before_commit, begin_write_transaction, run_in_transaction, transaction_buffer
 from app.extensions import db
 from app.outbox.models import MessageStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
-_PENDING = "backhaul.outbox"
+_PENDING = transaction_buffer("backhaul.outbox")  # a rolled-back change sends nothing
 
 
 @dataclass
@@ -103,17 +103,6 @@ def _write_pending(session: Session) -> None:
         for message in messages
     ]
     session.connection().execute(insert(cast(Table, OutboxMessage.__table__)), rows)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session: Session, previous_transaction: Any) -> None:
-    # A rolled-back change sends nothing: its queued messages go with it.
-    session.info.pop(_PENDING, None)
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(_PENDING, None)
 
 
 # --- delivering -----------------------------------------------------------------------------------

@@ -27,10 +27,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.core.transactions import after_commit, before_commit
+from app.core.transactions import after_commit, before_commit, transaction_buffer
 from app.extensions import db
 from app.pickups.models import FailureReason, Pickup, PickupStatus
 
@@ -189,7 +188,7 @@ SIGNALS = {
     PersonalDataRemoved: personal_data_removed,
 }
 
-_ANNOUNCED = "backhaul.pickup_events"
+_ANNOUNCED = transaction_buffer("backhaul.pickup_events")
 
 
 @dataclass
@@ -222,12 +221,3 @@ def announce(events: Iterable[DomainEvent]) -> None:
         after_commit(announced.deliver)
     announced.events.extend(event for batch in by_kind.values() for event in batch)
 
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(_ANNOUNCED, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_ANNOUNCED, None)

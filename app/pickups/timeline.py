@@ -21,13 +21,14 @@ from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.core.models import utcnow
+from app.core.transactions import transaction_buffer
 from app.extensions import db
 from app.pickups.models import Pickup, PickupEvent, PickupStatus
 
 if TYPE_CHECKING:
     from app.accounts.models import User
 
-_PENDING = "backhaul.timeline"
+_PENDING = transaction_buffer("backhaul.timeline")
 
 
 @dataclass(frozen=True)
@@ -175,12 +176,3 @@ def _write_before_reading(state: ORMExecuteState) -> None:
 def _write_before_commit(session: Session) -> None:
     write_timeline(session)
 
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_PENDING, None)
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(_PENDING, None)

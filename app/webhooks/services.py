@@ -20,13 +20,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from standardwebhooks import Webhook
 
 from app.accounts.models import User
 from app.core.errors import InvalidInput, NotFound
 from app.core.models import utcnow
+from app.core.transactions import transaction_buffer
 from app.dispatch.schemas import staff_pickup_schema
 from app.extensions import db
 from app.outbox.models import OutboxMessage
@@ -47,8 +48,8 @@ EVENTS = (
     "item.disposition_set",
 )
 _USER_AGENT = "Backhaul-Webhooks/1.0"
-_CACHE = "backhaul.webhook_endpoints"
-_TO_LOAD = "backhaul.webhook_pickups"
+_CACHE = transaction_buffer("backhaul.webhook_endpoints")
+_TO_LOAD = transaction_buffer("backhaul.webhook_pickups")
 
 
 def _production() -> bool:
@@ -130,17 +131,6 @@ def _endpoints_for(topic: str) -> list[_Target]:
         cache = db.session.info[_CACHE] = [(id_, url, tuple(events)) for id_, url, events in rows]
     return [endpoint for endpoint in cache if topic in endpoint[2]]
 
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    session.info.pop(_CACHE, None)
-    session.info.pop(_TO_LOAD, None)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_after_rollback(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_CACHE, None)
-    session.info.pop(_TO_LOAD, None)
 
 
 def queue_event(topic: str, pickups: Sequence[Pickup], *, extra: Sequence[dict[str, Any]] | None = None) -> None:
