@@ -102,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_views
     from app.apikeys.auth import declare_api_key_scheme
     from app.core.health import bp as health
+    from app.core.observability import add_metrics_source
     from app.core.observability import bp as observability
     from app.dispatch import admin_views, import_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.driver.views import bp as driver_views
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
+    from app.outbox.metrics import outbox_metrics
     from app.outbox.views import bp as outbox_views
     from app.photos.api import blp as photos_api
     from app.photos.api import pickup_photos_blp as pickup_photos_api
@@ -133,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(hub_views)
     app.register_blueprint(sync_views)
     app.register_blueprint(outbox_views)
+    add_metrics_source(app, "outbox", outbox_metrics)  # depth and age, read when /metrics is scraped
     app.register_blueprint(webhooks_views)
     for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api, routes_api, webhooks_api, receiving_api):
         api.register_blueprint(blueprint)
