@@ -44,6 +44,7 @@ def _init_extensions(app: Flask) -> None:
     from app.core.static_files import register_static_digests
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
+    from app.outbox.metrics import register_outbox_metrics
     from app.photos.storage import init_app as init_photo_storage
 
     # First: the id converter must be in place before any route is added.
@@ -73,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
     register_observability(app)
+    register_outbox_metrics()
     register_error_handlers(app)
     register_api_key_auth(app)
     register_unit_of_work(app)
@@ -102,7 +104,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_views
     from app.apikeys.auth import declare_api_key_scheme
     from app.core.health import bp as health
-    from app.core.observability import add_metrics_source
     from app.core.observability import bp as observability
     from app.dispatch import admin_views, import_views, views  # noqa: F401  (their routes attach to dispatch's blueprint)
     from app.dispatch.api import blp as dispatch_api
@@ -112,7 +113,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.driver.views import bp as driver_views
     from app.labels.api import blp as labels_api
     from app.labels.views import bp as labels_views
-    from app.outbox.metrics import outbox_metrics
     from app.outbox.views import bp as outbox_views
     from app.photos.api import blp as photos_api
     from app.photos.api import pickup_photos_blp as pickup_photos_api
@@ -135,7 +135,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(hub_views)
     app.register_blueprint(sync_views)
     app.register_blueprint(outbox_views)
-    add_metrics_source(app, "outbox", outbox_metrics)  # depth and age, read when /metrics is scraped
     app.register_blueprint(webhooks_views)
     for blueprint in (auth_api, pickups_api, dispatch_api, labels_api, sync_api, photos_api, pickup_photos_api, routes_api, webhooks_api, receiving_api):
         api.register_blueprint(blueprint)

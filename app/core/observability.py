@@ -23,17 +23,13 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.metrics_core import Metric
-
-from app.extensions import db
+from prometheus_client.registry import Collector
 
 bp = Blueprint("observability", __name__)
-log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -51,29 +47,15 @@ SYNC_PUSH_SECONDS = Histogram(
 )
 PHOTO_BYTES = Counter("backhaul_photo_bytes_total", "Photo bytes received from phones and served to staff.", ["direction"])
 RATE_LIMITED = Counter("backhaul_rate_limited_total", "Requests refused by a rate limit (429), by route.", ["endpoint"])
-# Figures that are facts of the database (the outbox's depth and age) are read at scrape time by the
-# domain that owns them (``add_metrics_source``), never kept in a process: every instance then tells
-# the same truth, and no worker's stale gauge outlives it in multiprocess mode.
-_SOURCES = "backhaul.metrics_sources"
-MetricsSource = Callable[[], Iterable[Metric]]
+# Figures read from the database when /metrics is scraped (e.g. the outbox's depth), registered by
+# the domain that owns them. They are not process gauges: with several workers each process would
+# report its own stale copy, while a scrape-time query gives the one true value.
+_SCRAPE_REGISTRY = CollectorRegistry(auto_describe=False)
 
 
-def add_metrics_source(app: Flask, name: str, source: MetricsSource) -> None:
-    """``source`` returns metric families (e.g. ``GaugeMetricFamily``) computed when ``/metrics`` is scraped."""
-    app.extensions.setdefault(_SOURCES, {})[name] = source
-
-
-class _ScrapeTimeCollector:
-    def __init__(self, sources: dict[str, MetricsSource]) -> None:
-        self.sources = sources
-
-    def collect(self) -> Iterator[Metric]:
-        for name, source in self.sources.items():
-            try:
-                yield from list(source())
-            except Exception as error:  # a scrape still reports the request figures when the database is away
-                log.warning("metrics source %s failed: %s", name, type(error).__name__)
-                db.session.rollback()
+def add_scrape_collector(collector: Collector) -> None:
+    """Have ``collector`` (its ``collect()`` yields metric families) run on every scrape of /metrics."""
+    _SCRAPE_REGISTRY.register(collector)
 
 
 def request_id() -> str | None:
@@ -194,6 +176,4 @@ def metrics() -> Response:
         response = Response("metrics need Authorization: Bearer <METRICS_TOKEN>\n", status=401, mimetype="text/plain")
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    scrape_time = CollectorRegistry(auto_describe=False)
-    scrape_time.register(_ScrapeTimeCollector(current_app.extensions.get(_SOURCES, {})))
-    return Response(generate_latest(_registry()) + generate_latest(scrape_time), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()) + generate_latest(_SCRAPE_REGISTRY), mimetype=CONTENT_TYPE_LATEST)

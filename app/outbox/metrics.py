@@ -1,30 +1,54 @@
-"""The outbox as Prometheus sees it, read from the table at scrape time.
+"""The outbox's depth and the age of its oldest waiting message, read from the database on each /metrics scrape.
 
-Depth and the oldest waiting message's age say whether the worker keeps up (a growing age with a
-steady depth is a stuck worker or a dead mail server); dead messages need a person. Read when
-``/metrics`` is scraped, so every instance reports the same figures whichever worker sent what.
+An operator alerts on these: a growing depth or an old message means emails and
+webhooks are not going out (worker stopped, mail server down, receiver failing).
 """
 from __future__ import annotations
 
-from prometheus_client.core import GaugeMetricFamily
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 
 from app.core.models import utcnow
+from app.core.observability import add_scrape_collector
 from app.extensions import db
 from app.outbox.models import MessageStatus, OutboxMessage
 
+# Not yet delivered and still being tried: what "waiting" means for the oldest-age alert.
 WAITING = (MessageStatus.PENDING, MessageStatus.SENDING)
 
 
-def outbox_metrics() -> list[GaugeMetricFamily]:
-    """Messages waiting, the oldest one's age in seconds (0 when none waits), and dead messages."""
-    waiting, oldest = db.session.execute(
-        select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(WAITING))
-    ).one()
-    dead = db.session.scalar(select(func.count()).where(OutboxMessage.status == MessageStatus.DEAD))
-    age = max((utcnow() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
-    return [
-        GaugeMetricFamily("backhaul_outbox_depth", "Messages waiting in the outbox (pending or being sent).", value=waiting),
-        GaugeMetricFamily("backhaul_outbox_oldest_age_seconds", "Age of the oldest waiting message (0: none waits).", value=age),
-        GaugeMetricFamily("backhaul_outbox_dead", "Messages given up after their last try (re-send them at /dispatch/outbox).", value=dead or 0),
-    ]
+class OutboxCollector:
+    def collect(self) -> Iterator[Metric]:
+        counts = dict(
+            db.session.execute(
+                select(OutboxMessage.status, func.count()).where(OutboxMessage.status != MessageStatus.SENT).group_by(OutboxMessage.status)
+            ).all()
+        )
+        depth = GaugeMetricFamily("backhaul_outbox_depth", "Outbox messages not sent, by status.", labels=["status"])
+        for status in MessageStatus:
+            if status is not MessageStatus.SENT:
+                depth.add_metric([status.value], counts.get(status, 0))
+        yield depth
+        oldest: datetime | None = db.session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(WAITING)))
+        age = GaugeMetricFamily("backhaul_outbox_oldest_age_seconds", "Age of the oldest message still being tried (0: none).")
+        age.add_metric([], max(0.0, (utcnow() - _aware(oldest)).total_seconds()) if oldest else 0.0)
+        yield age
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for func.min(); every stored time is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+_registered = False
+
+
+def register_outbox_metrics() -> None:
+    """Once per process: the scrape registry is global, and tests create many apps."""
+    global _registered
+    if not _registered:
+        add_scrape_collector(OutboxCollector())
+        _registered = True
