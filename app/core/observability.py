@@ -176,4 +176,9 @@ def metrics() -> Response:
         response = Response("metrics need Authorization: Bearer <METRICS_TOKEN>\n", status=401, mimetype="text/plain")
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return Response(generate_latest(_registry()) + generate_latest(_SCRAPE_REGISTRY), mimetype=CONTENT_TYPE_LATEST)
+    body = generate_latest(_registry())
+    try:
+        body += generate_latest(_SCRAPE_REGISTRY)
+    except Exception:  # noqa: BLE001 — a database that is down must not hide the process's own figures
+        logging.getLogger("backhaul.metrics").exception("scrape-time figures could not be read")
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)

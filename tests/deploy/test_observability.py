@@ -95,3 +95,17 @@ def test_metrics_show_the_outbox_depth_and_its_oldest_waiting_message(app, db, c
     assert 'backhaul_outbox_depth{status="sent"}' not in lines
     # The dead and sent ones are not being tried: the oldest waiting is the two-hour-old email.
     assert 2 * 3600 - 60 < lines["backhaul_outbox_oldest_age_seconds"] < 2 * 3600 + 600
+
+
+def test_metrics_still_answer_when_the_database_cannot_be_read(app, client, monkeypatch):
+    from app.outbox import metrics
+
+    def broken(self):
+        raise RuntimeError("database is down")
+        yield  # pragma: no cover
+
+    app.config["METRICS_TOKEN"] = "scrape-me"
+    monkeypatch.setattr(metrics.OutboxCollector, "collect", broken)
+    answer = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert answer.status_code == 200
+    assert "backhaul_http_request_duration_seconds" in answer.text and "backhaul_outbox_depth" not in answer.text
