@@ -6,13 +6,19 @@ PORT ?= 5000
 MAIL_PORT ?= 1025
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run mail test lint lint-js bench clean
+.PHONY: install run mail test lint lint-js bench load lock lock-upgrade clean
 
 install: $(VENV)/.installed-python node_modules/.installed-npm app/static/vendor/.installed
 
-$(VENV)/.installed-python: pyproject.toml
+# Python packages come from requirements-test.lock: every version pinned, every file's hash checked,
+# so each install (a developer's, CI's, a server's) gets the same bytes. pyproject.toml keeps the
+# ranges; `make lock` writes the lock from them. The package itself is installed without its
+# dependencies (the lock has them all), and `pip check` stops a lock that no longer fits pyproject.toml.
+$(VENV)/.installed-python: pyproject.toml requirements-test.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@$(BIN)/pip check --disable-pip-version-check || { echo "requirements-test.lock does not fit pyproject.toml: run make lock"; exit 1; }
 	touch $@
 
 node_modules/.installed-npm: package.json package-lock.json
@@ -78,6 +84,16 @@ bench: install
 # LOAD_DRIVERS (20), LOAD_PICKUPS (40 a day); LOAD_BASELINE=<checkout> measures it first, for ratios.
 load: install
 	$(BIN)/python bench/load.py
+
+# Rewrite the lock files after a change of pyproject.toml, keeping locked versions that still fit;
+# lock-upgrade takes the newest versions the ranges allow. Commit both files with pyproject.toml.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python scripts/lock.py
+
+lock-upgrade:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python scripts/lock.py --upgrade
 
 clean:
 	rm -rf $(VENV) node_modules app/static/vendor .pytest_cache

@@ -41,8 +41,10 @@ def _init_extensions(app: Flask) -> None:
     from app.core.observability import register_observability
     from app.core.openapi import SessionAuthPlugin
     from app.core.security import register_security_headers
+    from app.core.static_files import register_static_digests
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
+    from app.outbox.metrics import register_outbox_metrics
     from app.photos.storage import init_app as init_photo_storage
 
     # First: the id converter must be in place before any route is added.
@@ -53,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
     csrf.init_app(app)
     register_compression(app)
+    register_static_digests(app)
     limiter.init_app(app)
     # OpenAPI describes the error body we send, not flask-smorest's own.
     api.ERROR_SCHEMA = ErrorSchema
@@ -71,6 +74,7 @@ def _init_extensions(app: Flask) -> None:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
     register_observability(app)
+    register_outbox_metrics()
     register_error_handlers(app)
     register_api_key_auth(app)
     register_unit_of_work(app)

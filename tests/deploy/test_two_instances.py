@@ -3,7 +3,8 @@
 A phone whose requests a load balancer spreads over both instances (and that
 re-sends a push through the other one when the first seems slow) must get
 exactly one effect per action; a photo uploaded through one is served by the
-other; the login limit is counted once for both. Nothing lives in one
+other; the live board polled on one sees what was done through the other;
+the login limit is counted once for both. Nothing lives in one
 process's memory that the other would need.
 """
 from __future__ import annotations
@@ -160,6 +161,15 @@ def test_two_instances_serve_one_fleet_with_exactly_once_effects_shared_photos_a
             response = staff.get(f"{server.url}/api/v1/photos/{photo_id}", timeout=10)
             assert response.status_code == 200 and Image.open(io.BytesIO(response.content)).size == (200, 150)
             assert staff.get(f"{server.url}/api/v1/photos/{photo_id}/thumb", timeout=10).status_code == 200
+
+    # The live board polled on one instance sees a change the driver made through the other.
+    watcher, _ = login(first, dispatcher.email, TEST_PASSWORD)
+    before = watcher.get(f"{first.url}/dispatch/changes", timeout=10).json()["token"]
+    assert watcher.get(f"{first.url}/dispatch/changes", timeout=10).json()["token"] == before
+    late_note = {"id": total + 1, "name": "note", "args": {"pickup_id": pickups[0].id, "text": "gate code 4711, through the other instance"}}
+    assert push(second, [late_note])["results"][0]["status"] == "applied"
+    assert watcher.get(f"{first.url}/dispatch/changes", timeout=10).json()["token"] != before
+    assert "gate code 4711, through the other instance" in watcher.get(f"{first.url}/dispatch/pickups/{pickups[0].id}", timeout=10).text
 
     # The login limit (10 failures per account per 15 minutes) is one count in Redis, not one per instance.
     target = create_user("driver", email=f"limits-{uuid.uuid4().hex[:8]}@example.test")

@@ -82,7 +82,7 @@ def test_screens_import_shared_actions_not_each_other():
 
 def test_the_service_worker_loads_no_dom_code(client):
     sw = client.get("/driver/sw.js").get_data(as_text=True)
-    entries = re.findall(r'^import .* from "/static/(driver/[^"]+)";', sw, re.M)
+    entries = re.findall(r'^import .* from "/static/(driver/[^"?]+)(?:\?v=[0-9a-f]+)?";', sw, re.M)
     assert entries, "sw.js imports nothing: the parse is wrong"
     loaded = set().union(*(static_import_graph(entry) for entry in entries))
     assert "driver/sync.js" in loaded

@@ -1,11 +1,23 @@
 """The PWA's shell, manifest and service worker as the server serves them."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 
-from app.driver.shell import LAZY_FILES, SHELL_MODULES, static_import_graph
+from app.driver.shell import LAZY_FILES, SHELL_MODULES, STATIC_FILES, static_import_graph
 from bench.bench_driver import BUDGET_BYTES, shell_first_load
+
+
+def _import_map(html: str) -> tuple[str, dict[str, str]]:
+    text = re.search(r'<script type="importmap">(.*?)</script>', html, re.S).group(1)
+    return text, json.loads(text)["imports"]
+
+
+def _precache(client) -> list[str]:
+    source = client.get("/driver/sw.js").get_data(as_text=True)
+    return json.loads(re.search(r"const PRECACHE = (\[.*?\]);", source).group(1))
 
 
 def test_shell_links_its_manifest_and_loads_only_external_scripts(client):
@@ -13,12 +25,41 @@ def test_shell_links_its_manifest_and_loads_only_external_scripts(client):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert '<link rel="manifest" href="/driver/manifest.webmanifest">' in html
-    assert '<script type="module" src="/static/driver/app.js"></script>' in html
-    # The CSP forbids inline scripts and styles: the shell has none.
-    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert re.search(r'<script type="module" src="/static/driver/app\.js\?v=[0-9a-f]{12}"></script>', html)
+    # The CSP forbids inline scripts and styles: the one inline script is the import map
+    # (browsers read no other kind), allowed by its own hash and by nothing broader.
+    inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert inline == ['<script type="importmap">']
+    text, _ = _import_map(html)
+    policy = response.headers["Content-Security-Policy"]
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    assert f"script-src 'self' 'wasm-unsafe-eval' 'sha256-{digest}';" in policy
+    assert "unsafe-inline" not in policy
     assert "style=" not in html and "<style" not in html
-    assert "script-src 'self' 'wasm-unsafe-eval'" in response.headers["Content-Security-Policy"]
     assert "csrf" not in html.lower()  # the same for every driver, so it can be cached
+
+
+def test_import_map_sends_every_module_to_its_hashed_url(client):
+    _, imports = _import_map(client.get("/driver/").get_data(as_text=True))
+    modules = [name for name in STATIC_FILES if name.endswith(".js")]
+    assert set(imports) == {f"/static/{name}" for name in modules}
+    for plain, hashed in imports.items():
+        assert re.fullmatch(re.escape(plain) + r"\?v=[0-9a-f]{12}", hashed)
+        with client.get(hashed) as file:
+            assert file.status_code == 200 and file.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_service_worker_precaches_exactly_the_urls_the_shell_uses(client):
+    html = client.get("/driver/").get_data(as_text=True)
+    _, imports = _import_map(html)
+    named = set(re.findall(r'(?:href|src)="(/static/[^"]+)"', html)) | set(imports.values())
+    manifest = json.loads(client.get("/driver/manifest.webmanifest").data)
+    named |= {icon["src"] for icon in manifest["icons"]}
+    precache = _precache(client)
+    static = {url for url in precache if url.startswith("/static/")}
+    assert named <= static  # everything the shell loads works offline, under the very URL it asks for
+    assert {url.split("?")[0] for url in static} == {f"/static/{name}" for name in STATIC_FILES}
+    assert all(re.search(r"\?v=[0-9a-f]{12}$", url) for url in static)
 
 
 def test_manifest_is_json_with_installable_fields(client):
@@ -39,7 +80,7 @@ def test_service_worker_precaches_every_shell_file_and_never_the_api(client):
     source = response.get_data(as_text=True)
     precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", source).group(1))
     assert "/driver/" in precache
-    assert "/static/vendor/zxing-wasm/zxing_reader.wasm" in precache
+    assert any(url.startswith("/static/vendor/zxing-wasm/zxing_reader.wasm?v=") for url in precache)
     for url in precache:
         with client.get(url) as file:
             assert file.status_code == 200, url

@@ -14,6 +14,7 @@ self.BACKHAUL_VERSION = VERSION; // push.js sends it as the pushing app's versio
 const CACHE = "backhaul-driver-" + VERSION;
 const PRECACHE = {{ precache | tojson }};
 const SHELL_URL = {{ url_for('driver.shell') | tojson }};
+const STATIC_PREFIX = {{ url_for('static', filename='', v=None) | tojson }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -49,7 +50,13 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   event.respondWith(
-    caches.open(CACHE).then((cache) => cache.match(request)).then((hit) => hit || fetch(request))
+    caches.open(CACHE).then(async (cache) => {
+      // Static files are precached under their content-hashed URLs (?v=…). A file named without
+      // the hash (the decoder's .wasm found from import.meta.url; a module in a browser without
+      // import maps) is the same file of this version: the cache holds one copy of each.
+      const hit = (await cache.match(request)) || (url.pathname.startsWith(STATIC_PREFIX) ? await cache.match(request, { ignoreSearch: true }) : undefined);
+      return hit || fetch(request);
+    })
   );
 });
 
