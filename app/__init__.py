@@ -89,6 +89,7 @@ def _subscribe_to_domain_events() -> None:
     """The domains above pickups react to its events (see app.pickups.events); connecting twice is harmless."""
     from app.emails.subscribers import subscribe as emails_subscribe
     from app.labels.subscribers import subscribe as labels_subscribe
+    from app.reports.subscribers import subscribe as reports_subscribe
     from app.sync.subscribers import subscribe as sync_subscribe
     from app.webhooks.subscribers import subscribe as webhooks_subscribe
 
@@ -97,6 +98,8 @@ def _subscribe_to_domain_events() -> None:
     # Messages to the outside world: written to the outbox in the change's transaction.
     emails_subscribe()
     webhooks_subscribe()
+    # The report's rollup: counted again in the change's transaction.
+    reports_subscribe()
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -147,6 +150,7 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_data_command
     from app.hubs.cli import hubs_cli
     from app.outbox.cli import outbox_cli
+    from app.reports.cli import reports_cli
     from app.retention.cli import purge_expired_command
     from app.sync.cli import sync_cli
 
@@ -156,4 +160,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(sync_cli)
     app.cli.add_command(api_keys_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(purge_expired_command)

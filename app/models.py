@@ -8,5 +8,6 @@ from app.outbox.models import OutboxMessage  # noqa: F401
 from app.photos.models import Photo, PhotoLink  # noqa: F401
 from app.pickups.models import ChangeCounter, ItemDiscrepancy, Pickup, PickupEvent, PickupItem  # noqa: F401
 from app.receiving.models import DispositionRule, ItemDisposition, RecoveryRate  # noqa: F401
+from app.reports.models import ReportFact, ReportRollup  # noqa: F401
 from app.sync.models import SyncClient, SyncMutation, SyncState, SyncTombstone  # noqa: F401
 from app.webhooks.models import WebhookEndpoint  # noqa: F401

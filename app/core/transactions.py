@@ -150,9 +150,12 @@ def transaction_buffer(key: str) -> str:
     return key
 
 
-def before_commit(key: str, callback: Callable[[Session], None]) -> None:
-    """Run ``callback`` once just before this transaction commits (one per ``key``); forgotten on rollback."""
-    db.session.info.setdefault(_BEFORE_COMMIT, {})[key] = callback
+def before_commit(key: str, callback: Callable[[Session], None], *, session: Session | None = None) -> None:
+    """Run ``callback`` once just before this transaction commits (one per ``key``); forgotten on rollback.
+
+    ``session``: the one to follow when it is not ``db.session`` (a flush listener is told its session).
+    """
+    (session if session is not None else db.session).info.setdefault(_BEFORE_COMMIT, {})[key] = callback
 
 
 def after_next_flush(key: str, callback: Callable[[Session], None]) -> None:

@@ -73,7 +73,7 @@ def proof_of(pickup: Pickup, viewer: User) -> Proof:
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
 
-class _Pdf(FPDF):
+class PdfPages(FPDF):
     """A4 with a footer naming the pickup on every page (pages get separated when printed)."""
 
     title_line = ""
@@ -84,7 +84,7 @@ class _Pdf(FPDF):
         self.cell(0, 5, f"{self.title_line} · page {self.page_no()}/{{nb}}", align="C")
 
 
-def _fonts(pdf: _Pdf) -> None:
+def use_fonts(pdf: PdfPages) -> None:
     # DejaVu covers names in any European script; the built-in Helvetica only Latin-1.
     if (_DEJAVU / "DejaVuSans.ttf").exists():
         pdf.add_font("dejavu", "", str(_DEJAVU / "DejaVuSans.ttf"))
@@ -94,15 +94,15 @@ def _fonts(pdf: _Pdf) -> None:
         pdf.set_font("helvetica", size=9)
 
 
-def _text(pdf: _Pdf, value: str) -> str:
+def pdf_text(pdf: PdfPages, value: str) -> str:
     return value if pdf.font_family == "dejavu" else value.encode("latin-1", "replace").decode("latin-1")
 
 
-def _when(moment: datetime | None, tz: ZoneInfo) -> str:
+def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %z") if moment else "—"
 
 
-def _place(lat: float | None, lon: float | None, accuracy: float | None) -> str:
+def place(lat: float | None, lon: float | None, accuracy: float | None) -> str:
     if lat is None or lon is None:
         return "—"
     return f"{lat:.5f}, {lon:.5f}" + (f" ±{accuracy:.0f} m" if accuracy else "")
@@ -112,29 +112,29 @@ def evidence_pdf(pickup: Pickup, viewer: User, *, read_photo: Callable[[str], by
     """The whole record of one pickup as a PDF: facts, items, timeline with both clocks, every photo with its hash."""
     tz = ZoneInfo(pickup.hub.timezone)
     proof = proof_of(pickup, viewer)
-    pdf = _Pdf(format="A4")
-    pdf.title_line = f"Evidence {pickup.reference} · made {_when(utcnow(), tz)}"
+    pdf = PdfPages(format="A4")
+    pdf.title_line = f"Evidence {pickup.reference} · made {local_time(utcnow(), tz)}"
     pdf.set_title(f"Evidence {pickup.reference}")
     pdf.alias_nb_pages()
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
-    _fonts(pdf)
+    use_fonts(pdf)
     family = pdf.font_family
 
     def heading(text: str, size: int = 12) -> None:
         pdf.ln(2)
         pdf.set_font(family, "B", size)
-        pdf.cell(0, 7, _text(pdf, text), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 7, pdf_text(pdf, text), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 9)
 
     def line(text: str) -> None:
-        pdf.multi_cell(0, 4.5, _text(pdf, text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.5, pdf_text(pdf, text), new_x="LMARGIN", new_y="NEXT")
 
     heading(f"Evidence pack: pickup {pickup.reference}", 15)
     line(f"Status: {pickup.status.value.replace('_', ' ')}  ·  Label code: {pickup.label_code}  ·  Hub: {pickup.hub.name} ({pickup.hub.code})")
     line(f"Customer: {pickup.customer_name}  ·  {pickup.address_line1}{', ' + pickup.address_line2 if pickup.address_line2 else ''}, "
-         f"{pickup.postcode} {pickup.city}, {pickup.country}  ·  coordinates {_place(pickup.lat, pickup.lon, None)}")
-    line(f"Window: {_when(pickup.window_start, tz)} – {_when(pickup.window_end, tz)}  ·  Driver: {pickup.driver.name if pickup.driver else '—'}")
+         f"{pickup.postcode} {pickup.city}, {pickup.country}  ·  coordinates {place(pickup.lat, pickup.lon, None)}")
+    line(f"Window: {local_time(pickup.window_start, tz)} – {local_time(pickup.window_end, tz)}  ·  Driver: {pickup.driver.name if pickup.driver else '—'}")
     line(f"Times are shown in {pickup.hub.timezone}. Device time is the phone's clock; server time is when the server received it.")
 
     heading("Items")
@@ -152,7 +152,7 @@ def evidence_pdf(pickup: Pickup, viewer: User, *, read_photo: Callable[[str], by
         who = event.actor.name if event.actor else "system"
         skew = f" (device clock {event.clock_skew_seconds:+d} s)" if event.clock_skew_seconds else ""
         line(f"{event.kind.replace('_', ' ')} by {who}{'  [NEEDS REVIEW]' if event.needs_review else ''}")
-        line(f"    server {_when(event.server_time, tz)}  ·  device {_when(event.device_time, tz)}{skew}  ·  at {_place(event.lat, event.lon, event.accuracy_m)}")
+        line(f"    server {local_time(event.server_time, tz)}  ·  device {local_time(event.device_time, tz)}{skew}  ·  at {place(event.lat, event.lon, event.accuracy_m)}")
         if event.message:
             line(f"    {event.message}")
 
@@ -168,7 +168,7 @@ def evidence_pdf(pickup: Pickup, viewer: User, *, read_photo: Callable[[str], by
                 line(f"{title} · {photo.kind} · photo {photo.photo_id}")
                 pdf.set_font(family, "", 9)
                 line(f"    sha256 {photo.photo.sha256 if photo.photo else '(not uploaded yet)'}")
-                line(f"    device time {_when(photo.captured_at, tz)}  ·  at {_place(photo.lat, photo.lon, photo.accuracy_m)}")
+                line(f"    device time {local_time(photo.captured_at, tz)}  ·  at {place(photo.lat, photo.lon, photo.accuracy_m)}")
                 if photo.photo is not None:
                     try:
                         data = read_photo(photo.photo.stored_name)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import Role, User
 from app.core.errors import Conflict, InvalidInput
 from app.extensions import db
+from app.photos.services import PickupPhoto, can_see_pickup_photos, photos_of_pickup
 from app.pickups.models import Grade, ItemDiscrepancy, Pickup, PickupItem, PickupStatus
 from app.pickups.receipt import CheckedItem, ExtraItem, door_quantity, expected_items, record_receipt
 from app.pickups.services import StaleVersion, mark_received
@@ -80,6 +81,17 @@ def suggestions_for(pickup: Pickup) -> dict[int, rules.Suggestion | None]:
     """The rules' suggestion for each item as the door graded it (what the form starts from)."""
     table = rules.rules_for(pickup.hub_id)
     return {item.id: rules.suggest_for_item(table, item) for item in pickup.items}
+
+
+def door_photos(pickup: Pickup, viewer: User) -> dict[int | None, list[PickupPhoto]]:
+    """The driver's uploaded photos by item (``None``: the signature and the rest), for staff of the pickup's hub only."""
+    if not can_see_pickup_photos(pickup, viewer):
+        return {}
+    found: dict[int | None, list[PickupPhoto]] = {}
+    for photo in photos_of_pickup(pickup, viewer=viewer):
+        if photo.photo is not None:
+            found.setdefault(photo.item_id if photo.kind == "condition" else None, []).append(photo)
+    return found
 
 
 def dispositions_of(pickup: Pickup) -> dict[int, ItemDisposition]:

@@ -13,6 +13,7 @@ from app.core.errors import DomainError, Forbidden, InvalidInput, PageAfterRollb
 from app.hubs.services import list_hubs
 from app.labels.codes import format_label_code
 from app.labels.services import resolve_scan
+from app.photos.services import staff_of_hub
 from app.pickups.models import Grade
 from app.pickups.receipt import discrepancies_of, door_quantity
 from app.pickups.services import get_pickup
@@ -58,6 +59,9 @@ def _page(*, code: str = "", pickup: Any = None, error: DomainError | None = Non
         awaiting=services.awaiting_receipt(hub_id),
         format_label_code=format_label_code,
         door_quantity=door_quantity,
+        photos=services.door_photos(pickup, current_user) if pickup is not None else {},
+        # The chain-of-custody certificate, for the clerks of the pickup's hub once the driver has it.
+        custody=pickup is not None and staff_of_hub(current_user, pickup.hub_id) and pickup.status.value not in ("unassigned", "assigned", "cancelled"),
     ), status
 
 

@@ -1,27 +1,28 @@
 """The report for a range of days: what happened to the pickups planned in it, and what the hub recovered.
 
-Every figure is one aggregate query over indexed columns (the window start, the
-status, the item's pickup), never a loop over rows in Python: a year of a
-mid-size operation is half a million items (``bench/bench_reports.py``). Days
-are the hub's local days: the database groups by the local date, with the
-timezone's offsets for the range worked out here (``_local_date``).
+Every figure is read from the rollup (``models.ReportRollup``): per hub-local
+day, hub, driver and dimension, sums kept true in the transaction of each
+change (``rollup.py``). A year of a mid-size operation is half a million items
+but only a few thousand rollup rows, so the page costs a few small grouped
+queries (``bench/bench_reports.py``). A pickup's day is its window's start in
+its hub's timezone. ``recount.py`` computes the same report from the rows, to
+check against.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from app.accounts.models import User
 from app.core.errors import InvalidInput
 from app.extensions import db
-from app.pickups.models import DiscrepancyKind, FailureReason, Grade, ItemDiscrepancy, Pickup, PickupEvent, PickupItem, PickupStatus
-from app.pickups.services import day_bounds
-from app.receiving.models import Disposition, ItemDisposition
+from app.pickups.models import DiscrepancyKind, FailureReason, Grade, PickupStatus
+from app.receiving.models import Disposition
+from app.reports.models import ATTEMPT, DISCREPANCY, DISPOSITION, FAILURE, GRADE, NO_DRIVER, STATUS, STOP, ReportRollup
 
 MAX_DAYS = 366
 DONE_STATUSES = (PickupStatus.COLLECTED, PickupStatus.PARTIALLY_COLLECTED, PickupStatus.RECEIVED)
@@ -162,201 +163,109 @@ def check_range(start: date, end: date) -> None:
 
 
 def build_report(*, start: date, end: date, tz_name: str, hub_id: int | None = None) -> Report:
-    """Counts for the pickups whose window starts between ``start`` and ``end`` (inclusive, hub local days)."""
+    """Figures for the pickups whose window starts between ``start`` and ``end`` (inclusive, hub local days).
+
+    ``tz_name`` is the viewer's timezone; each pickup already counts on its own hub's day.
+    """
     check_range(start, end)
-    first, _ = day_bounds(start, tz_name)
-    _, last = day_bounds(end, tz_name)
     report = Report(start=start, end=end, hub_id=hub_id)
+    R = ReportRollup
+    scope: ColumnElement[bool] = and_(R.day >= start, R.day <= end)
+    if hub_id is not None:
+        scope = and_(scope, R.hub_id == hub_id)
+    total = func.sum(R.count)
 
-    def in_range(query: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
-        query = query.where(Pickup.window_start >= first, Pickup.window_start < last)
-        return query.where(Pickup.hub_id == hub_id) if hub_id is not None else query
+    # Whole range, per dimension and key.
+    sums: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {}
+    for dimension, key, count, quantity, cents, kept, weight, ms in db.session.execute(
+        select(R.dimension, R.key, total, func.sum(R.quantity), func.sum(R.value_cents), func.sum(R.kept_g), func.sum(R.weight_g), func.sum(R.stop_ms))
+        .where(scope)
+        .group_by(R.dimension, R.key)
+    ):
+        sums[(dimension, key)] = (int(count or 0), int(quantity or 0), int(cents or 0), int(kept or 0), int(weight or 0), int(ms or 0))
+    zero = (0, 0, 0, 0, 0, 0)
 
-    status_rows = db.session.execute(in_range(select(Pickup.status, func.count()).group_by(Pickup.status))).all()
-    statuses: dict[PickupStatus, int] = {status: count for status, count in status_rows}
-    report.by_status = {status: statuses.get(status, 0) for status in PickupStatus}
+    def get(dimension: str, key: str) -> tuple[int, int, int, int, int, int]:
+        return sums.get((dimension, key), zero)
 
-    grades = db.session.execute(
-        in_range(
-            select(PickupItem.grade, func.coalesce(func.sum(PickupItem.collected_quantity), 0))
-            .join(Pickup, PickupItem.pickup_id == Pickup.id)
-            .where(PickupItem.collected_quantity > 0)
-            .group_by(PickupItem.grade)
-        )
-    ).all()
-    collected: dict[Grade | None, int] = {grade: count for grade, count in grades}
-    report.by_grade = {grade: int(collected.get(grade, 0)) for grade in Grade}
-    if collected.get(None):
-        report.by_grade[None] = int(collected[None])
+    report.by_status = {status: get(STATUS, status.value)[0] for status in PickupStatus}
+    report.by_grade = {grade: get(GRADE, grade.value)[1] for grade in Grade}
+    if get(GRADE, "")[1]:
+        report.by_grade[None] = get(GRADE, "")[1]
+    report.failures = {reason: get(FAILURE, reason.value)[0] for reason in FailureReason}
+    if get(FAILURE, "")[0]:
+        report.failures[None] = get(FAILURE, "")[0]
+    report.dispositions = {}
+    for disposition in Disposition:
+        count, quantity, cents, kept, weight, _ = get(DISPOSITION, disposition.value)
+        report.dispositions[disposition] = DispositionLine(disposition, count, quantity, _cents(cents), _grams(kept), _grams(weight))
+    report.attempted, report.first_attempt_successes = get(ATTEMPT, "attempted")[0], get(ATTEMPT, "first_time")[0]
+    stops, stop_ms = get(STOP, "")[0], get(STOP, "")[5]
+    report.average_stop_seconds = stop_ms / stops / 1000 if stops else None
 
-    failure_rows = db.session.execute(
-        in_range(select(Pickup.failure_reason, func.count()).where(Pickup.status == PickupStatus.FAILED).group_by(Pickup.failure_reason))
-    ).all()
-    failures: dict[FailureReason | None, int] = {reason: count for reason, count in failure_rows}
-    report.failures = {reason: failures.get(reason, 0) for reason in FailureReason}
-    if failures.get(None):
-        report.failures[None] = failures[None]
+    # Per driver: their pickups by status, and the differences found in their records.
+    not_cancelled = R.key != PickupStatus.CANCELLED.value
+    by_driver: dict[int, DriverLine] = {}
+    for driver_id, name, key, count in db.session.execute(
+        select(R.driver_id, User.name, R.key, total)
+        .join(User, R.driver_id == User.id)
+        .where(scope, R.dimension == STATUS, R.driver_id != NO_DRIVER, not_cancelled)
+        .group_by(R.driver_id, User.name, R.key)
+        .having(total != 0)
+    ):
+        line = by_driver.setdefault(driver_id, DriverLine(driver_id=driver_id, name=name))
+        line.planned += count
+        status = PickupStatus(key)
+        if status in DONE_STATUSES:
+            line.done += count
+        elif status is PickupStatus.FAILED:
+            line.failed += count
+        elif status is PickupStatus.ASSIGNED:
+            line.open += count
+    report.drivers = sorted(by_driver.values(), key=lambda line: line.name)
+    lines: dict[int, DiscrepancyLine] = {}
+    for driver_id, name, key, count in db.session.execute(
+        select(R.driver_id, User.name, R.key, total)
+        .outerjoin(User, R.driver_id == User.id)
+        .where(scope, R.dimension == DISCREPANCY)
+        .group_by(R.driver_id, User.name, R.key)
+        .having(total != 0)
+    ):
+        differences = lines.setdefault(driver_id, DiscrepancyLine(None if driver_id == NO_DRIVER else driver_id, name or "No driver"))
+        differences.counts[DiscrepancyKind(key)] = count
+    report.discrepancies = sorted(lines.values(), key=lambda line: (-line.total, line.name))
 
-    def count_if(*statuses: PickupStatus) -> Any:
-        return func.sum(case((Pickup.status.in_(statuses), 1), else_=0))
-
-    rows = db.session.execute(
-        in_range(
-            select(
-                User.id, User.name, func.count(Pickup.id),
-                count_if(*DONE_STATUSES), count_if(PickupStatus.FAILED), count_if(PickupStatus.ASSIGNED),
-            )
-            .join(User, Pickup.driver_id == User.id)
-            .where(Pickup.status != PickupStatus.CANCELLED)
-            .group_by(User.id, User.name)
-            .order_by(User.name)
-        )
-    ).all()
-    report.drivers = [
-        DriverLine(driver_id=i, name=name, planned=planned, done=int(done or 0), failed=int(failed or 0), open=int(open_ or 0))
-        for i, name, planned, done, failed, open_ in rows
-    ]
-    _add_days(report, in_range, first, last, tz_name, count_if)
-    _add_dispositions(report, in_range)
-    _add_discrepancies(report, in_range)
-    _add_attempts(report, in_range)
+    # Per day: pickups by status, recovered value and weight kept.
+    days = {start + timedelta(days=n): DayLine(start + timedelta(days=n)) for n in range((end - start).days + 1)}
+    for day, dimension, key, count, cents, kept in db.session.execute(
+        select(R.day, R.dimension, R.key, total, func.sum(R.value_cents), func.sum(R.kept_g))
+        .where(scope, R.dimension.in_((STATUS, DISPOSITION)))
+        .group_by(R.day, R.dimension, R.key)
+    ):
+        on_day = days[day]
+        if dimension == DISPOSITION:
+            on_day.recovered_value += _cents(int(cents or 0))
+            on_day.kept_kg += _grams(int(kept or 0))
+            continue
+        status = PickupStatus(key)
+        if status is not PickupStatus.CANCELLED:
+            on_day.planned += count
+        if status in (PickupStatus.COLLECTED, PickupStatus.RECEIVED):
+            on_day.collected += count
+        elif status is PickupStatus.PARTIALLY_COLLECTED:
+            on_day.partly += count
+        elif status is PickupStatus.FAILED:
+            on_day.failed += count
+    report.days = list(days.values())
     return report
 
 
-def _local_date(column: Any, first: datetime, last: datetime, tz_name: str) -> ColumnElement[Any]:
-    """The hub-local date of a UTC timestamp column, as the database computes it for any row in [first, last).
-
-    PostgreSQL knows time zones; SQLite only adds offsets, so the offset is
-    chosen per stretch between daylight-saving changes (at most a few a year).
-    """
-    if db.engine.dialect.name == "postgresql":
-        return func.date(func.timezone(tz_name, column))
-    tz = ZoneInfo(tz_name)
-    stretches: list[tuple[datetime, int]] = []  # (from, offset seconds)
-    moment = first
-    while moment < last:
-        offset = int(moment.astimezone(tz).utcoffset().total_seconds())  # type: ignore[union-attr]
-        if not stretches or stretches[-1][1] != offset:
-            stretches.append((moment, offset))
-        moment += timedelta(hours=1) if stretches and moment - stretches[-1][0] < timedelta(hours=1) else timedelta(hours=6)
-    if len(stretches) == 1:
-        return func.date(column, f"{stretches[0][1]:+d} seconds")
-    whens = [(column < later, f"{offset:+d} seconds") for (_, offset), (later, _) in zip(stretches, stretches[1:], strict=False)]
-    return func.date(column, case(*whens, else_=literal(f"{stretches[-1][1]:+d} seconds")))
+def _cents(amount: int) -> Decimal:
+    return Decimal(amount).scaleb(-2)
 
 
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _add_days(report: Report, in_range: Any, first: datetime, last: datetime, tz_name: str, count_if: Any) -> None:
-    day = _local_date(Pickup.window_start, first, last, tz_name).label("day")
-    rows = db.session.execute(
-        in_range(
-            select(
-                day, func.count(), count_if(PickupStatus.COLLECTED, PickupStatus.RECEIVED),
-                count_if(PickupStatus.PARTIALLY_COLLECTED), count_if(PickupStatus.FAILED),
-            )
-            .where(Pickup.status != PickupStatus.CANCELLED)
-            .group_by(day)
-        )
-    ).all()
-    lines = {report.start + timedelta(days=n): DayLine(report.start + timedelta(days=n)) for n in range((report.end - report.start).days + 1)}
-    for when, planned, collected, partly, failed in rows:
-        line = lines.get(_as_date(when))
-        if line is not None:
-            line.planned, line.collected, line.partly, line.failed = planned, int(collected or 0), int(partly or 0), int(failed or 0)
-    recovered = db.session.execute(
-        in_range(
-            select(day, func.coalesce(func.sum(ItemDisposition.recovered_value), 0), func.coalesce(func.sum(ItemDisposition.kept_from_landfill_kg), 0))
-            .select_from(ItemDisposition)
-            .join(PickupItem, ItemDisposition.pickup_item_id == PickupItem.id)
-            .join(Pickup, PickupItem.pickup_id == Pickup.id)
-            .group_by(day)
-        )
-    ).all()
-    for when, money, kept in recovered:
-        line = lines.get(_as_date(when))
-        if line is not None:
-            line.recovered_value, line.kept_kg = Decimal(str(money)), Decimal(str(kept))
-    report.days = list(lines.values())
-
-
-def _add_dispositions(report: Report, in_range: Any) -> None:
-    rows = db.session.execute(
-        in_range(
-            select(
-                ItemDisposition.disposition, func.count(), func.coalesce(func.sum(ItemDisposition.quantity), 0),
-                func.coalesce(func.sum(ItemDisposition.recovered_value), 0), func.coalesce(func.sum(ItemDisposition.kept_from_landfill_kg), 0),
-                func.coalesce(func.sum(PickupItem.weight_kg * ItemDisposition.quantity), 0),
-            )
-            .select_from(ItemDisposition)
-            .join(PickupItem, ItemDisposition.pickup_item_id == PickupItem.id)
-            .join(Pickup, PickupItem.pickup_id == Pickup.id)
-            .group_by(ItemDisposition.disposition)
-        )
-    ).all()
-    found = {
-        d: DispositionLine(d, n, int(q), Decimal(str(money)).quantize(Decimal("0.01")), Decimal(str(kept)).quantize(Decimal("0.001")), Decimal(str(weight)).quantize(Decimal("0.001")))
-        for d, n, q, money, kept, weight in rows
-    }
-    report.dispositions = {d: found.get(d, DispositionLine(d)) for d in Disposition}
-
-
-def _add_discrepancies(report: Report, in_range: Any) -> None:
-    rows = db.session.execute(
-        in_range(
-            select(ItemDiscrepancy.driver_id, User.name, ItemDiscrepancy.kind, func.count())
-            .select_from(ItemDiscrepancy)
-            .join(Pickup, ItemDiscrepancy.pickup_id == Pickup.id)
-            .outerjoin(User, ItemDiscrepancy.driver_id == User.id)
-            .group_by(ItemDiscrepancy.driver_id, User.name, ItemDiscrepancy.kind)
-        )
-    ).all()
-    lines: dict[int | None, DiscrepancyLine] = {}
-    for driver_id, name, kind, count in rows:
-        line = lines.setdefault(driver_id, DiscrepancyLine(driver_id, name or "No driver"))
-        line.counts[kind] = count
-    report.discrepancies = sorted(lines.values(), key=lambda line: (-line.total, line.name))
-
-
-def _seconds_between(earlier: Any, later: Any) -> Any:
-    if db.engine.dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def _add_attempts(report: Report, in_range: Any) -> None:
-    failed_before = exists().where(PickupEvent.pickup_id == Pickup.id, PickupEvent.kind == "failed")
-    done = Pickup.status.in_(DONE_STATUSES)
-    attempted, first_time = db.session.execute(
-        in_range(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((and_(done, ~failed_before), 1), else_=0)), 0),
-            ).where(Pickup.status.in_((*DONE_STATUSES, PickupStatus.FAILED)))
-        )
-    ).one()
-    report.attempted, report.first_attempt_successes = attempted, int(first_time)
-    when = func.coalesce(PickupEvent.device_time, PickupEvent.server_time)
-    stops = (
-        in_range(
-            select(
-                PickupEvent.pickup_id.label("pickup_id"),
-                func.min(case((PickupEvent.kind == "arrived", when))).label("arrived"),
-                func.max(case((PickupEvent.kind.in_(("collected", "partially_collected", "failed")), when))).label("done"),
-            )
-            .join(Pickup, PickupEvent.pickup_id == Pickup.id)
-            .where(PickupEvent.kind.in_(("arrived", "collected", "partially_collected", "failed")))
-            .group_by(PickupEvent.pickup_id)
-        )
-    ).subquery()
-    average = db.session.scalar(
-        select(func.avg(_seconds_between(stops.c.arrived, stops.c.done))).where(
-            stops.c.arrived.is_not(None), stops.c.done.is_not(None), stops.c.done >= stops.c.arrived
-        )
-    )
-    report.average_stop_seconds = float(average) if average is not None else None
+def _grams(amount: int) -> Decimal:
+    return Decimal(amount).scaleb(-3)
 
 
 def default_range(today: date) -> tuple[date, date]:

@@ -3,17 +3,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, render_template, request
+from flask import Response, abort, make_response, render_template, request
 from flask_login import current_user
 
-from app.core.errors import InvalidInput
+from app.core.errors import Forbidden, InvalidInput
 from app.core.spreadsheets import csv_response, write_csv
 from app.dispatch.blueprint import bp
 from app.dispatch.board import timezone_for, today_in
 from app.hubs.services import list_hubs
+from app.photos.services import read_photo_file, staff_of_hub
 from app.pickups.models import DiscrepancyKind
+from app.pickups.services import get_pickup
+from app.receiving.views import bp as hub_bp
 from app.reports.charts import report_charts
+from app.reports.custody import custody_pdf
 from app.reports.figures import build_report, default_range
+from app.reports.pdf import report_pdf
 
 PARTS = ("summary", "status", "grades", "failures", "drivers", "days", "dispositions", "discrepancies")
 
@@ -54,6 +59,49 @@ def reports():  # type: ignore[no-untyped-def]
         "dispatch/reports.html", report=report, errors=errors, hubs=hubs, hub_id=hub_id, start=start, end=end,
         charts=report_charts(report) if report else {}, kinds=DiscrepancyKind,
     ), (422 if errors else 200)
+
+
+def _hub_id() -> int | None:
+    # ``hub`` is the short spelling of the PDF's URL; the page's own form says ``hub_id``.
+    return request.args.get("hub_id", type=int) or request.args.get("hub", type=int)
+
+
+@bp.get("/reports.pdf")
+def report_as_pdf():  # type: ignore[no-untyped-def]
+    """The report on one page for a manager: ``?from=&to=&hub=`` (figures and charts)."""
+    hubs = list_hubs()
+    hub_id = _hub_id()
+    tz_name = timezone_for(current_user, hubs, hub_id)
+    start, end, errors = _read_range(tz_name)
+    if errors:
+        raise InvalidInput("The dates are not valid.", fields=errors)
+    report = build_report(start=start, end=end, tz_name=tz_name, hub_id=hub_id)
+    scope = next((f"{h.name} ({h.code})" for h in hubs if h.id == hub_id), "every hub")
+    return _pdf(report_pdf(report, report_charts(report), scope=scope), f"report-{start.isoformat()}-{end.isoformat()}.pdf")
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    response = make_response(data)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/pickups/<int:pickup_id>/custody.pdf")
+def custody_certificate(pickup_id: int):  # type: ignore[no-untyped-def]
+    """A pickup's chain of custody as a PDF certificate (dispatch)."""
+    pickup = get_pickup(pickup_id, viewer=current_user)
+    return _pdf(custody_pdf(pickup, current_user, read_photo=read_photo_file), f"custody-{pickup.reference}.pdf")
+
+
+@hub_bp.get("/pickups/<int:pickup_id>/custody.pdf")
+def hub_custody_certificate(pickup_id: int):  # type: ignore[no-untyped-def]
+    """The same certificate for the clerks of the pickup's hub (a clerk of another hub gets 403)."""
+    pickup = get_pickup(pickup_id, viewer=current_user)
+    if not staff_of_hub(current_user, pickup.hub_id):
+        raise Forbidden("This pickup belongs to another hub.")
+    return _pdf(custody_pdf(pickup, current_user, read_photo=read_photo_file), f"custody-{pickup.reference}.pdf")
 
 
 @bp.get("/reports.csv")
