@@ -134,6 +134,10 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         # Sync protocol (app.sync, docs/sync-protocol.md).
         "SYNC_SCHEMA_VERSION": 1,
         "SYNC_MAX_BATCH": 1000,
+        # Bytes in one push body: far above a full batch of real actions (1000 are about 0.5 MB), far
+        # below a body that could tie a worker up; above it the push is 413 payload_too_large and the
+        # phone halves its batch (docs/sync-protocol.md §2).
+        "SYNC_MAX_PUSH_BYTES": _count("SYNC_MAX_PUSH_BYTES", env.get("SYNC_MAX_PUSH_BYTES"), default=2 * 1024 * 1024),
         # Mutation records answer duplicates from phones that were offline for days.
         "SYNC_RETENTION_DAYS": 30,
         # Finished pickups (collected, failed, received) stay on the phone this long.
