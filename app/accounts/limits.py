@@ -83,9 +83,7 @@ def _guarded(work: F) -> F:
             return None
         try:
             return work(*args, **kwargs)
-        except LoginThrottled:
-            raise
-        except Exception:  # noqa: BLE001  (redis and limits raise many kinds; all mean "no answer")
+        except _storage().base_exceptions:  # e.g. redis.RedisError: the storage did not answer
             log.warning("login throttle storage did not answer; attempt let through", exc_info=True)
             return None
 

@@ -79,3 +79,21 @@ def test_the_owner_waits_a_growing_time_then_gets_in_with_the_right_password(thr
     # Getting in forgets the account's misses: the next typo costs nothing.
     assert _login(throttled_app, "typo").status_code == 401
     assert _login(throttled_app, TEST_PASSWORD).status_code == 200
+
+
+def test_with_redis_down_logins_still_work_and_are_not_a_500(tmp_path):
+    settings = {**conftest.test_settings(f"sqlite:///{tmp_path / 'down.sqlite'}", tmp_path), "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}
+    app = create_app(settings)
+    with app.app_context():
+        db.create_all()
+        from app.accounts.services import create_user as make_user
+
+        make_user(email="owner@example.test", password=TEST_PASSWORD, role="driver", name="Owner")
+        db.session.commit()
+        db.session.remove()
+    try:
+        assert _login(app, "wrong").status_code == 401
+        assert _login(app, TEST_PASSWORD).status_code == 200
+    finally:
+        with app.app_context():
+            db.engine.dispose()
