@@ -39,7 +39,7 @@ def _init_extensions(app: Flask) -> None:
     from app.core.health import register_readiness
     from app.core.inputs import register_input_guard
     from app.core.observability import register_observability
-    from app.core.openapi import SessionAuthPlugin
+    from app.core.openapi import NumbersPlugin, SessionAuthPlugin
     from app.core.security import register_security_headers
     from app.core.static_files import register_static_digests
     from app.core.templating import register_template_filters
@@ -59,7 +59,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     # OpenAPI describes the error body we send, not flask-smorest's own.
     api.ERROR_SCHEMA = ErrorSchema
-    api.init_app(app, spec_kwargs={"extra_plugins": [SessionAuthPlugin()]})
+    api.init_app(app, spec_kwargs={"extra_plugins": [SessionAuthPlugin(), NumbersPlugin()]})
 
     login_manager.init_app(app)
     login_manager.session_protection = "basic"

@@ -112,8 +112,14 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         # Keeps Backhaul's counters apart from other apps (or other Backhauls) on the same Redis.
         "RATELIMIT_KEY_PREFIX": env.get("LIMITS_KEY_PREFIX") or "",
         "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
-        "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+        # Wrong passwords (app.accounts.limits): these many in the window cost nothing, per account and
+        # per address (an office or a carrier puts many people behind one); after them each attempt
+        # waits 2 s, 4 s, 8 s … at most a minute. Never a lockout: the owner waits, then gets in.
+        "LOGIN_FREE_FAILURES_PER_ACCOUNT": 5,
+        "LOGIN_FREE_FAILURES_PER_ADDRESS": 30,
+        "LOGIN_DELAY_BASE_SECONDS": 2,
+        "LOGIN_DELAY_MAX_SECONDS": 60,
+        "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
         # Customer links stop working this many days after the pickup is received or cancelled.
         "CUSTOMER_LINK_DAYS_AFTER_CLOSE": int(env.get("CUSTOMER_LINK_DAYS_AFTER_CLOSE") or 14),
         # Wrong customer links and label codes per address (only misses count): probing for
@@ -128,6 +134,10 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         # Sync protocol (app.sync, docs/sync-protocol.md).
         "SYNC_SCHEMA_VERSION": 1,
         "SYNC_MAX_BATCH": 1000,
+        # Bytes in one push body: far above a full batch of real actions (1000 are about 0.5 MB), far
+        # below a body that could tie a worker up; above it the push is 413 payload_too_large and the
+        # phone halves its batch (docs/sync-protocol.md §2).
+        "SYNC_MAX_PUSH_BYTES": _count("SYNC_MAX_PUSH_BYTES", env.get("SYNC_MAX_PUSH_BYTES"), default=2 * 1024 * 1024),
         # Mutation records answer duplicates from phones that were offline for days.
         "SYNC_RETENTION_DAYS": 30,
         # Finished pickups (collected, failed, received) stay on the phone this long.

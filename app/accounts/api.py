@@ -1,18 +1,21 @@
 """JSON login for the driver app and other clients; the user list for dispatch."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_wtf.csrf import generate_csrf
 
-from app.accounts.limits import login_rate_limited
+from app.accounts.limits import check_login_allowed, record_login_failure, record_login_success
 from app.accounts.models import DISPATCH_ROLES
 from app.accounts.schemas import LoginSchema, SessionSchema, UserQuerySchema, UserSchema, session_schema
 from app.accounts.services import authenticate, list_users
 from app.accounts.sessions import end_session, start_session
 from app.core.auth import NotLoggedIn, roles_required
+from app.core.errors import ErrorSchema
 from app.extensions import csrf
+
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before the next attempt", "schema": {"type": "integer", "minimum": 1}}}
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api/v1", description="Sessions and users")
 
@@ -20,17 +23,21 @@ blp = Blueprint("auth_api", __name__, url_prefix="/api/v1", description="Session
 @blp.route("/auth/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, SessionSchema)
-@login_rate_limited
+@blp.alt_response(429, schema=ErrorSchema, description="Too many wrong passwords: wait Retry-After seconds, whatever the password", headers=RETRY_AFTER)
 @csrf.exempt
 def api_login(data: dict):  # type: ignore[no-untyped-def]
     """Log in with email and password; answers the user and a CSRF token.
 
     Exempt from CSRF (there is no session yet to forge), but only JSON is
-    accepted, which a cross-site form cannot send.
+    accepted, which a cross-site form cannot send. After a few wrong passwords
+    each attempt waits longer (app.accounts.limits): 429 with Retry-After.
     """
+    check_login_allowed(data["email"], request.remote_addr)
     user = authenticate(data["email"], data["password"])
     if user is None:
+        record_login_failure(data["email"], request.remote_addr)
         raise NotLoggedIn("Wrong email or password.", code="invalid_credentials")
+    record_login_success(data["email"], request.remote_addr)
     start_session(user, remember=data["remember"])
     return {"user": user, "csrf_token": generate_csrf()}
 

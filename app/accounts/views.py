@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from app.accounts.limits import login_rate_limited
+from app.accounts.limits import LoginThrottled, check_login_allowed, record_login_failure, record_login_success
 from app.accounts.schemas import login_schema
 from app.accounts.services import authenticate
 from app.accounts.sessions import end_session, start_session
@@ -33,7 +33,6 @@ def home():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@login_rate_limited
 def login():  # type: ignore[no-untyped-def]
     if request.method == "GET":
         if current_user.is_authenticated:
@@ -44,11 +43,18 @@ def login():  # type: ignore[no-untyped-def]
         data = login_schema.load({"email": email, "password": request.form.get("password", "")})
     except ValidationError as error:
         return render_template("accounts/login.html", email=email, errors=error.messages), 422
+    try:
+        check_login_allowed(data["email"], request.remote_addr)
+    except LoginThrottled as wait:
+        page = render_template("accounts/login.html", email=email, errors={"_form": [wait.message]})
+        return page, 429, wait.headers
     user = authenticate(data["email"], data["password"])
     if user is None:
+        record_login_failure(data["email"], request.remote_addr)
         return render_template(
             "accounts/login.html", email=email, errors={"_form": ["Wrong email or password."]}
         ), 401
+    record_login_success(data["email"], request.remote_addr)
     start_session(user, remember=bool(request.form.get("remember")))
     return redirect(_safe_next(request.args.get("next")) or user.role.home)
 

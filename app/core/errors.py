@@ -25,6 +25,8 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    # Extra response headers (e.g. Retry-After on a 429).
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, *, fields: dict[str, Any] | None = None, code: str | None = None):
         super().__init__(message)
@@ -144,7 +146,9 @@ def _validation_fields(messages: Any) -> dict[str, Any]:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):  # type: ignore[no-untyped-def]
-        return error_response(error.status, error.code, error.message, error.fields)
+        response = app.make_response(error_response(error.status, error.code, error.message, error.fields))
+        response.headers.update(error.headers)
+        return response
 
     @app.errorhandler(PageAfterRollback)
     def handle_page_after_rollback(error: PageAfterRollback):  # type: ignore[no-untyped-def]

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, request
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from app.core.errors import DomainError, InvalidInput, NotFound
@@ -43,11 +44,32 @@ MIN_YEAR, MAX_YEAR = 1900, 2199
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _DATE_LIKE = re.compile(r"\s*([+-]?\d{4,})-\d{1,2}-\d{1,2}")
 _ITEMS_CHECKED_BY_VIEW = "_backhaul_checks_items_itself"
+_BODY_LIMIT_SETTING = "_backhaul_body_limit_setting"
 
 
 class InvalidJson(DomainError):
     status = 400
     code = "invalid_json"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+def body_limit(setting: str) -> Callable[[F], F]:
+    """Mark a view whose body may be at most ``current_app.config[setting]`` bytes (413 ``payload_too_large``)."""
+
+    def mark(view: F) -> F:
+        setattr(view, _BODY_LIMIT_SETTING, setting)
+        return view
+
+    return mark
+
+
+def _too_large(limit: int, size: int | None) -> PayloadTooLarge:
+    said = f"{size:,} bytes" if size is not None else "larger than that"
+    return PayloadTooLarge(f"The request body is {said}; at most {limit:,} bytes are accepted here. Send less at a time.")
 
 
 def checks_items_itself(view: F) -> F:
@@ -224,11 +246,23 @@ def check_request() -> None:
             raise NotFound("There is nothing at this address.")
     view = current_app.view_functions.get(request.endpoint or "")
     own_items = bool(getattr(view, _ITEMS_CHECKED_BY_VIEW, False))
+    limit_setting = getattr(view, _BODY_LIMIT_SETTING, None)
+    if limit_setting is not None:
+        limit = int(current_app.config[limit_setting])
+        if request.content_length is not None and request.content_length > limit:
+            raise _too_large(limit, request.content_length)  # refused before a byte of it is read
+        request.max_content_length = limit  # a body without a length is cut off at the limit
     problems = _field_problems(request.args)
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         problems.update(_field_problems(request.form))
     if request.is_json and request.content_length != 0:
-        data = request.get_data(cache=True)
+        try:
+            data = request.get_data(cache=True)
+        except RequestEntityTooLarge:
+            raise _too_large(int(request.max_content_length or 0), None) from None
+        if limit_setting is not None and request.content_length is None and len(data) >= int(request.max_content_length or 0):
+            # Werkzeug stops reading a stream at the limit without a word: what is left was cut off.
+            raise _too_large(int(request.max_content_length or 0), None)
         if data.strip():
             # A view that answers item by item refuses a too-large id in one item, not the whole body.
             body = load_json(data, max_digits=MAX_ITEM_DIGITS if own_items else MAX_INTEGER_DIGITS)

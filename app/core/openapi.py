@@ -6,12 +6,20 @@ DELETE) the CSRF token from the login or ``GET /api/v1/auth/session`` in the
 ``X-CSRFToken`` header; other systems send ``Authorization: Bearer <api key>``
 instead (app.apikeys). An apispec plugin writes that on every operation, so a
 new endpoint cannot forget it.
+
+``NumbersPlugin`` fixes what apispec writes for decimals: it serialises a
+``Range`` through the field (``"minimum": "0.00"``, a string, which is not
+JSON Schema and made schemathesis give up on every body holding a value or a
+weight), and calls a decimal sent as a string a number.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from apispec import APISpec, BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
 
 CSRF = {
     "type": "apiKey",
@@ -40,3 +48,28 @@ class SessionAuthPlugin(BasePlugin):
                 operation.setdefault("security", [{"session": [], "csrf": []}, {"apiKey": []}])
             else:
                 operation.setdefault("security", [{"session": []}, {"apiKey": []}])
+
+
+def decimal2properties(self: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A decimal's bounds as JSON numbers; a decimal answered as text (``as_string``) as a string."""
+    if not isinstance(field, fields.Decimal):
+        return {}
+    found: dict[str, Any] = {}
+    for key in ("minimum", "maximum"):
+        bound = ret.get(key)
+        if isinstance(bound, Decimal | str):
+            number = Decimal(bound)
+            found[key] = int(number) if number == number.to_integral_value() else float(number)
+    if field.as_string:
+        found.update({"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"})
+    return found
+
+
+class NumbersPlugin(BasePlugin):
+    """Register ``decimal2properties`` with the marshmallow plugin (it runs after apispec's own)."""
+
+    def init_spec(self, spec: APISpec) -> None:
+        super().init_spec(spec)
+        for plugin in spec.plugins:
+            if isinstance(plugin, MarshmallowPlugin) and plugin.converter is not None:
+                plugin.converter.add_attribute_function(decimal2properties)

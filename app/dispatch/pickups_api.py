@@ -9,7 +9,7 @@ from app.core.auth import roles_required
 from app.core.pagination import paginate
 from app.dispatch.schemas import StaffPickupDetailSchema, StaffPickupPageSchema, StaffPickupSchema
 from app.pickups import services
-from app.pickups.schemas import AssignSchema, CancelSchema, PickupInSchema, PickupPatchSchema, PickupQuerySchema, RouteOrderSchema
+from app.pickups.schemas import PICKUP_EXAMPLE, AssignSchema, CancelSchema, PickupInSchema, PickupPatchSchema, PickupQuerySchema, RouteOrderSchema
 
 blp = Blueprint("pickups_api", __name__, url_prefix="/api/v1/pickups", description="Pickups")
 # Drivers are not staff here: their phone gets their own pickups through
@@ -36,7 +36,7 @@ def list_pickups(args: dict):  # type: ignore[no-untyped-def]
 
 @blp.route("", methods=["POST"])
 @roles_required(*DISPATCH_ROLES)
-@blp.arguments(PickupInSchema)
+@blp.arguments(PickupInSchema, example=PICKUP_EXAMPLE)
 @blp.response(201, StaffPickupSchema)
 def create_pickup(data: dict):  # type: ignore[no-untyped-def]
     """Create a pickup with its items (dispatchers)."""
@@ -53,7 +53,7 @@ def get_pickup(pickup_id: int):  # type: ignore[no-untyped-def]
 
 @blp.route("/<int:pickup_id>", methods=["PATCH"])
 @roles_required(*DISPATCH_ROLES)
-@blp.arguments(PickupPatchSchema())
+@blp.arguments(PickupPatchSchema(), example={"notes": "Ring twice, then call", "version": 1})
 @blp.response(200, StaffPickupSchema)
 def update_pickup(data: dict, pickup_id: int):  # type: ignore[no-untyped-def]
     """Edit a pickup; send ``version`` to refuse the edit if someone else changed it first."""

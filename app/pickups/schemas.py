@@ -5,12 +5,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
+from app.core.inputs import MAX_ROW_ID
 from app.core.pagination import PageArgs
 from app.pickups.models import Grade, PickupStatus
 
 _NO_CONTROL = validate.Regexp(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$", error="Contains control characters.")
 _PHONE = validate.Regexp(r"^\+?[0-9 ()./-]{5,30}$", error="Use digits, spaces and an optional leading +.")
 _COUNTRY = validate.Regexp(r"^[A-Z]{2}$", error="Use the two-letter country code, e.g. NL or GB.")
+# A row id: what the database can hold (OpenAPI says so, and the fuzzer sends ids a row can have).
+ROW_ID = validate.Range(min=1, max=MAX_ROW_ID, error="No such id.")
 
 
 def _text(max_length: int, *, required: bool = False, allow_empty: bool = False, **kwargs: Any) -> fields.String:
@@ -78,7 +81,7 @@ class WindowSchema(Schema):
 
 
 class ItemInSchema(_Stripped):
-    id = fields.Integer(load_default=None, allow_none=True)
+    id = fields.Integer(load_default=None, allow_none=True, validate=ROW_ID)
     sku = _text(64, required=True)
     description = _text(300, required=True)
     quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
@@ -101,8 +104,8 @@ class PickupInSchema(_Stripped):
     window = fields.Nested(WindowSchema, required=True)
     notes = _text(2000, load_default="", allow_empty=True)
     items = fields.List(fields.Nested(ItemInSchema), required=True, validate=validate.Length(min=1, max=200, error="A pickup needs between 1 and 200 items."))
-    hub_id = fields.Integer(load_default=None, allow_none=True)
-    driver_id = fields.Integer(load_default=None, allow_none=True)
+    hub_id = fields.Integer(load_default=None, allow_none=True, validate=ROW_ID)
+    driver_id = fields.Integer(load_default=None, allow_none=True, validate=ROW_ID)
     scan_required = fields.Boolean(load_default=False)
 
 
@@ -234,6 +237,18 @@ class RouteOrderSchema(Schema):
     driver_id = fields.Integer(required=True)
     pickup_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(max=500))
 
+
+# A body that creates a pickup (the OpenAPI example: the fuzzer sends it first, so creation is exercised,
+# not only refusals; a window is hard to hit at random, its end must follow its start within a day).
+PICKUP_EXAMPLE = {
+    "reference": "RMA-10442",
+    "customer": {"name": "Zoë de Vries", "phone": "+31 20 123 4567", "email": "zoe@example.com"},
+    "address": {"line1": "Keizersgracht 123", "line2": None, "city": "Amsterdam", "postcode": "1015 CJ", "country": "NL", "lat": 52.3752, "lon": 4.884},
+    "window": {"start": "2030-03-04T09:00:00+01:00", "end": "2030-03-04T12:00:00+01:00"},
+    "notes": "Ring twice",
+    "items": [{"sku": "HD-200", "description": "Headphones", "quantity": 1, "reason": "changed mind", "value": 79.5, "weight_kg": 0.35}],
+    "scan_required": False,
+}
 
 pickup_in_schema = PickupInSchema()
 pickup_patch_schema = PickupPatchSchema()

@@ -10,15 +10,16 @@ from app.accounts.models import Role
 from app.core.auth import roles_required
 from app.pickups.services import get_pickup
 from app.receiving import services
-from app.receiving.schemas import ReceiveSchema, received_json
+from app.receiving.schemas import RECEIVE_EXAMPLE, ReceivedAnswerSchema, ReceiveSchema, received_json
 
 blp = Blueprint("receiving_api", __name__, url_prefix="/api/v1/pickups", description="Receiving at the hub")
 
 
 @blp.route("/<int:pickup_id>/receive", methods=["POST"])
 @roles_required(Role.HUB, Role.ADMIN)
-@blp.arguments(ReceiveSchema)
+@blp.arguments(ReceiveSchema, example=RECEIVE_EXAMPLE)
 @blp.response(200)
+@blp.doc(responses={"200": {"description": "the pickup as received", "content": {"application/json": {"schema": ReceivedAnswerSchema}}}})
 def receive(data: dict[str, Any], pickup_id: int):  # type: ignore[no-untyped-def]
     """Receive a collected pickup: the hub's count, grade and disposition per item, plus items nobody expected.
 

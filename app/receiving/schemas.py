@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from app.pickups.models import Grade, ItemDiscrepancy, Pickup
+from app.pickups.models import DiscrepancyKind, Grade, ItemDiscrepancy, Pickup
 from app.pickups.receipt import discrepancy_json
-from app.pickups.schemas import ItemOutSchema, PickupOutSchema
+from app.pickups.schemas import ROW_ID, ItemOutSchema, PickupOutSchema
 from app.receiving.models import Disposition, ItemDisposition
 
 _DISPOSITION = fields.Enum(Disposition, by_value=True, required=True)
@@ -18,7 +18,7 @@ _KG = fields.Decimal(load_default=None, allow_none=True, places=3, validate=vali
 
 
 class ReceiveItemSchema(Schema):
-    item_id = fields.Integer(required=True)
+    item_id = fields.Integer(required=True, validate=ROW_ID)
     quantity = fields.Integer(required=True, validate=validate.Range(min=0, max=10_000))
     grade = _GRADE
     disposition = fields.Enum(Disposition, by_value=True, load_default=None, allow_none=True, metadata={"description": "required when quantity > 0"})
@@ -61,6 +61,39 @@ class ReceivedPickupSchema(PickupOutSchema):
     """
 
     items = fields.List(fields.Nested(ReceivedItemSchema))
+
+
+class DecisionOutSchema(Schema):
+    disposition = fields.Enum(Disposition, by_value=True)
+    quantity = fields.Integer()
+    reason = fields.String(allow_none=True)
+    suggested = fields.Enum(Disposition, by_value=True, allow_none=True)
+    rule = fields.String(allow_none=True, metadata={"description": "the rule that suggested it, in words"})
+    recovered_value = fields.Decimal(as_string=True, allow_none=True)
+    kept_from_landfill_kg = fields.Decimal(as_string=True, allow_none=True)
+
+
+class DiscrepancyOutSchema(Schema):
+    item_id = fields.Integer()
+    kind = fields.Enum(DiscrepancyKind, by_value=True)
+    door = fields.Raw(allow_none=True, metadata={"description": "the driver's count or grade"})
+    hub = fields.Raw(allow_none=True, metadata={"description": "the hub's count or grade"})
+
+
+class ReceivedAnswerItemSchema(ReceivedItemSchema):
+    disposition = fields.Nested(DecisionOutSchema, allow_none=True)
+
+
+class ReceivedAnswerSchema(ReceivedPickupSchema):
+    """What ``received_json`` answers, for the OpenAPI document (the answer is built by hand, not dumped by it)."""
+
+    items = fields.List(fields.Nested(ReceivedAnswerItemSchema))
+    discrepancies = fields.List(fields.Nested(DiscrepancyOutSchema))
+    already_received = fields.Boolean()
+
+
+# Receiving item 1 of pickup 1 whole and as new (the OpenAPI example, which the fuzzer sends first).
+RECEIVE_EXAMPLE = {"version": 1, "items": [{"item_id": 1, "quantity": 1, "grade": "A", "disposition": "restock"}], "extra_items": []}
 
 
 def disposition_json(decision: ItemDisposition | None) -> dict[str, Any] | None:

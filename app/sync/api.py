@@ -10,7 +10,8 @@ from flask_smorest import Blueprint
 
 from app.accounts.models import Role
 from app.core.auth import roles_required
-from app.core.inputs import checks_items_itself
+from app.core.errors import ErrorSchema
+from app.core.inputs import body_limit, checks_items_itself
 from app.core.models import utcnow
 from app.core.observability import SYNC_PUSH_MUTATIONS, SYNC_PUSH_SECONDS
 from app.core.transactions import begin_write_transaction
@@ -23,10 +24,12 @@ blp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync", description="Sy
 
 
 @blp.route("/push", methods=["POST"])
+@body_limit("SYNC_MAX_PUSH_BYTES")
 @checks_items_itself  # one mutation with broken text is one rejection, not a refused push
 @roles_required(Role.DRIVER)
 @blp.arguments(PushSchema)
 @blp.response(200, PushResponseSchema)
+@blp.alt_response(413, schema=ErrorSchema, description="payload_too_large: the body is over SYNC_MAX_PUSH_BYTES; nothing applied, send fewer mutations")
 def push(data: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Apply queued mutations exactly once; one result per mutation (see docs/sync-protocol.md)."""
     received_at = utcnow()

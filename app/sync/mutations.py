@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from flask import current_app
 from marshmallow import ValidationError
 
 from app.accounts.models import User
@@ -93,6 +94,14 @@ def read_mutation(raw: dict[str, Any]) -> Mutation:
         mutation.unusable_device_time = str(raw.get("device_time"))[:64]
         mutation.device_time = None
     mutation.location = envelope["location"]
+    if envelope["too_large"] is not None:
+        limit = current_app.config["SYNC_MAX_PUSH_BYTES"]
+        mutation.error = Rejected(
+            "payload_too_large",
+            f"This action was too large to send ({envelope['too_large']['bytes']:,} bytes; a push takes at most {limit:,}). "
+            "Nothing of it was applied: record it again with less (shorter notes, fewer items).",
+        )
+        return mutation
     schema = ARGS_SCHEMAS.get(mutation.name)
     if schema is None:
         mutation.error = Rejected(

@@ -43,6 +43,10 @@ class LocationSchema(Schema):
     accuracy_m = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1_000_000))
 
 
+class TooLargeSchema(Schema):
+    bytes = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**53))
+
+
 class MutationSchema(Schema):
     """One queued driver action. ``args`` are checked by the schema for its ``name``.
 
@@ -59,6 +63,9 @@ class MutationSchema(Schema):
     base_version = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0))
     device_time = fields.AwareDateTime(load_default=None, allow_none=True, format="iso")
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
+    # Sent instead of the action when it alone is larger than a push may be (413): the phone's queue
+    # moves on, and the action is answered rejected, payload_too_large (docs/sync-protocol.md §2).
+    too_large = fields.Nested(TooLargeSchema, load_default=None, allow_none=True)
 
 
 MAX_HELD = 1_000_000

@@ -79,19 +79,29 @@ def test_wrong_password_form_says_so_and_keeps_email(client, dispatcher):
     assert "Wrong email or password." in page and dispatcher.email in page
 
 
-def test_failed_logins_are_limited_per_account(app, driver):
+def test_after_five_wrong_passwords_the_next_attempt_waits_even_with_the_right_password(app, driver):
     client = app.test_client()
-    statuses = [client.post("/api/v1/auth/login", json={"email": driver.email, "password": "wrong-guess"}).status_code for _ in range(12)]
-    assert statuses[:10] == [401] * 10
-    assert statuses[10:] == [429, 429]
-    # The right password is refused too while the account is limited.
+    statuses = [client.post("/api/v1/auth/login", json={"email": driver.email, "password": "wrong-guess"}).status_code for _ in range(5)]
+    assert statuses == [401] * 5
+    # The right password is refused too while the wait runs, or the wait would not slow a guesser.
     blocked = client.post("/api/v1/auth/login", json={"email": driver.email, "password": TEST_PASSWORD})
     assert blocked.status_code == 429
     assert blocked.json["error"]["code"] == "rate_limited"
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 2
+    assert "Wait" in blocked.json["error"]["message"]
+
+
+def test_the_html_login_waits_too_and_says_how_long(client, dispatcher):
+    for _ in range(5):
+        assert client.post("/login", data={"email": dispatcher.email, "password": "nope nope", "csrf_token": form_token(client)}).status_code == 401
+    response = client.post("/login", data={"email": dispatcher.email, "password": TEST_PASSWORD, "csrf_token": form_token(client)})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "Too many wrong passwords. Wait" in response.get_data(as_text=True)
 
 
 def test_failed_logins_are_limited_per_address_across_accounts(app, create_user):
-    users = [create_user("driver") for _ in range(4)]
+    users = [create_user("driver") for _ in range(8)]  # four misses each: no account reaches its own wait
     client = app.test_client()
     statuses = []
     for n in range(32):
@@ -157,19 +167,19 @@ def test_login_limits_are_shared_through_redis_across_app_instances(database_url
 
     prefix = "backhaul-test-shared-limits"
     store = redis.Redis.from_url(redis_url)
-    stale = store.keys(f"LIMITS:LIMITER/{prefix}/*")
+    stale = store.keys(f"LIMITS:{prefix}/*")
     if stale:
         store.delete(*stale)
     settings = {**test_settings(database_url, tmp_path), "RATELIMIT_STORAGE_URI": redis_url, "RATELIMIT_KEY_PREFIX": prefix}
     first, second = create_app(settings), create_app(settings)
     statuses = []
-    for n in range(12):
+    for n in range(8):
         instance = (first, second)[n % 2]
         statuses.append(instance.test_client().post("/api/v1/auth/login", json={"email": user.email, "password": "wrong-guess"}).status_code)
-    assert statuses[:10] == [401] * 10
-    assert statuses[10:] == [429, 429]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5:] == [429] * 3
     # The counts live in Redis, not in this process.
-    keys = store.keys(f"LIMITS:LIMITER/{prefix}/*")
+    keys = store.keys(f"LIMITS:{prefix}/login-failures/*")
     assert keys, "no rate-limit counters were written to Redis"
     store.delete(*keys)
     store.close()

@@ -48,7 +48,7 @@ def test_gunicorn_with_two_production_workers_and_no_redis_exits(tmp_path):
 @needs_redis
 @pytest.mark.chaos
 def test_two_gunicorn_workers_sharing_redis_hold_each_limit_exactly(app, db, create_user, create_pickup, tmp_path):
-    """The issue's probe: with -w 2 and no Redis, 18 of a limit of 10 got through."""
+    """The issue's probe: with -w 2 and no Redis, 18 of a limit of 10 got through (now: 5 free misses, then a wait)."""
     import redis
 
     if not database_url_of(app).startswith("postgresql"):
@@ -67,7 +67,7 @@ def test_two_gunicorn_workers_sharing_redis_hold_each_limit_exactly(app, db, cre
         for _ in range(14):  # a new connection each time, so both workers answer
             response = requests.post(f"{server.url}/api/v1/auth/login", json={"email": user.email, "password": "wrong-guess"}, headers={"Connection": "close"}, timeout=10)
             logins.append(response.status_code)
-        assert logins == [401] * 10 + [429] * 4
+        assert logins == [401] * 5 + [429] * 9
         misses = [requests.get(f"{server.url}/r/{'x' * 43}", headers={"Connection": "close"}, timeout=10).status_code for _ in range(32)]
         assert misses == [404] * 30 + [429] * 2
         assert requests.get(f"{server.url}{link}", timeout=10).status_code == 200

@@ -42,7 +42,7 @@ def test_readiness_checks_redis_and_the_object_store_when_configured(database_ur
 def test_forwarded_addresses_count_only_behind_trusted_proxies(database_url, tmp_path, proxies, second_address_refused):
     # Three failed logins per address: behind one trusted proxy each client has its own count;
     # without TRUSTED_PROXIES a forged X-Forwarded-For does not buy a fresh count.
-    app = _app(database_url, tmp_path, TRUSTED_PROXIES=proxies, LOGIN_LIMIT_PER_ADDRESS="3 per minute", LOGIN_LIMIT_PER_ACCOUNT="100 per minute")
+    app = _app(database_url, tmp_path, TRUSTED_PROXIES=proxies, LOGIN_FREE_FAILURES_PER_ADDRESS=3, LOGIN_FREE_FAILURES_PER_ACCOUNT=100)
     client = app.test_client()
 
     def fail_from(address: str) -> int:
