@@ -74,18 +74,20 @@ def register_sender(channel: str, sender: Sender) -> None:
 
 
 # Other work the worker does between deliveries (a big CSV import: app.dispatch.imports.jobs).
-# Each runs what is waiting and answers how much it found; registered by the domain that owns it.
-_BACKGROUND_JOBS: dict[str, Callable[[], int]] = {}
+# Each runs what is waiting, stops between its steps once ``should_stop`` says so, and answers
+# how much it found; registered by the domain that owns it.
+BackgroundJob = Callable[[Callable[[], bool]], int]
+_BACKGROUND_JOBS: dict[str, BackgroundJob] = {}
 
 
-def register_background_job(name: str, run: Callable[[], int]) -> None:
-    """Have the worker call ``run`` on every round (wired once in create_app; registering twice is harmless)."""
+def register_background_job(name: str, run: BackgroundJob) -> None:
+    """Have the worker call ``run(should_stop)`` on every round (wired once in create_app; registering twice is harmless)."""
     _BACKGROUND_JOBS[name] = run
 
 
-def run_background_jobs() -> int:
+def run_background_jobs(should_stop: Callable[[], bool] = lambda: False) -> int:
     """Run each registered job's waiting work once; answer how much there was."""
-    return sum(run() for run in list(_BACKGROUND_JOBS.values()))
+    return sum(run(should_stop) for run in list(_BACKGROUND_JOBS.values()))
 
 
 def enqueue(messages: Iterable[Outgoing]) -> None:
@@ -224,7 +226,7 @@ def work(*, once: bool = False, poll_seconds: float | None = None, should_stop: 
         return deliver_due(now=utcnow()) + run_background_jobs()
     tried = 0
     while not should_stop():
-        done = deliver_due() + run_background_jobs()
+        done = deliver_due() + run_background_jobs(should_stop)
         tried += done
         if not done:
             time.sleep(poll)

@@ -150,3 +150,20 @@ def test_console_shows_a_queued_import_progressing_and_then_done(small_jobs, con
     assert (done["status"], done["pickups_done"], done["pickups_total"]) == ("done", 6, 6) and done["finished_at"]
     page = console.get(preview_url).get_data(as_text=True)
     assert "is imported" in page and "6 pickups were created" in page
+
+
+def test_a_stopping_worker_gives_the_job_back_between_chunks_and_the_next_one_finishes_it(small_jobs, hub, dispatcher, db):
+    csv_import = _queue(db, dispatcher, hub, 8)
+    asked = []
+
+    def stop_after_the_first_chunk() -> bool:
+        asked.append(1)
+        return len(asked) > 1
+
+    assert imports.run_import_jobs(stop_after_the_first_chunk) == 1
+    db.session.expire_all()
+    job = db.session.get(CsvImport, csv_import.id)
+    assert (job.job_status, job.pickups_done) == ("running", 3)
+    assert imports.run_import_jobs() == 1  # its lease was given back: no wait for it to run out
+    db.session.expire_all()
+    assert db.session.get(CsvImport, csv_import.id).job_status == "done" and len(_references(db)) == 8

@@ -18,6 +18,7 @@ chunks before it kept, and says so.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -131,14 +132,27 @@ def _fail_by_id(import_id: int, message: str) -> bool:
     return run_in_transaction(record)
 
 
-def run_import_jobs() -> int:
-    """Run every waiting import job to its end; answer how many there were (the worker's loop calls this)."""
+def release_import_job(import_id: int) -> None:
+    """Give a running job back (the worker is stopping between chunks): the next worker resumes it at once."""
+
+    def release() -> None:
+        job = db.session.get(CsvImport, import_id, with_for_update=True)
+        if job is not None and job.job_status == RUNNING:
+            job.locked_until = utcnow()
+
+    run_in_transaction(release)
+
+
+def run_import_jobs(should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Run every waiting import job to its end, or until ``should_stop`` between chunks; answer how many were taken."""
     jobs = 0
-    while (import_id := claim_import_job()) is not None:
+    while not should_stop() and (import_id := claim_import_job()) is not None:
         jobs += 1
         try:
             while run_import_chunk(import_id):
-                pass
+                if should_stop():
+                    release_import_job(import_id)
+                    break
         except Exception as error:  # a bug must not stop the worker; the job says what went wrong
             db.session.rollback()
             log.exception("import job %s failed", import_id)
