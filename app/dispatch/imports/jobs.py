@@ -30,7 +30,7 @@ from app.core.errors import DomainError
 from app.core.models import utcnow
 from app.core.transactions import begin_write_transaction, run_in_transaction
 from app.dispatch.imports.committing import DONE, FAILED, QUEUED, RUNNING, create_imported_pickups
-from app.dispatch.imports.planning import parse_import
+from app.dispatch.imports.planning import ImportPreview, parse_import
 from app.dispatch.models import CsvImport
 from app.extensions import db
 
@@ -81,16 +81,27 @@ def claim_import_job() -> int | None:
     return run_in_transaction(claim)
 
 
-def run_import_chunk(import_id: int) -> bool:
-    """Create the next chunk of a claimed job's pickups in one transaction; False once the job is over."""
-    begin_write_transaction()
-    job = db.session.get(CsvImport, import_id, with_for_update=True, populate_existing=True)
-    if job is None or job.job_status != RUNNING:
-        db.session.rollback()
-        return False
+def plan_import_job(import_id: int) -> ImportPreview | None:
+    """The pickups a job creates, planned from its stored file (once per worker that takes it)."""
+    job = db.session.get(CsvImport, import_id)
+    if job is None:
+        return None
     # References were checked when the file was queued; the chunks already created hold some
     # of them now, and create_pickups still refuses any that someone else took meanwhile.
-    preview = parse_import(job.text, default_hub=job.hub, check_references=False)
+    return parse_import(job.text, default_hub=job.hub, check_references=False)
+
+
+def run_import_chunk(import_id: int, preview: ImportPreview | None = None) -> bool:
+    """Create the next chunk of a claimed job's pickups in one transaction; False once the job is over.
+
+    ``preview``: the job's plan, when the caller keeps it between chunks (else it is planned again).
+    """
+    preview = preview or plan_import_job(import_id)
+    begin_write_transaction()
+    job = db.session.get(CsvImport, import_id, with_for_update=True, populate_existing=True)
+    if job is None or job.job_status != RUNNING or preview is None:
+        db.session.rollback()
+        return False
     done = job.pickups_done or 0
     size = int(current_app.config["IMPORT_CHUNK_PICKUPS"])
     chunk = preview.pickups[done : done + size]
@@ -149,7 +160,9 @@ def run_import_jobs(should_stop: Callable[[], bool] = lambda: False) -> int:
     while not should_stop() and (import_id := claim_import_job()) is not None:
         jobs += 1
         try:
-            while run_import_chunk(import_id):
+            # Planned once: a 10,000-row file costs seconds to read, and it is the same for every chunk.
+            preview = plan_import_job(import_id)
+            while run_import_chunk(import_id, preview):
                 if should_stop():
                     release_import_job(import_id)
                     break
