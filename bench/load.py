@@ -243,7 +243,8 @@ def served(
         base_url = f"http://127.0.0.1:{port}"
         if outbox_worker:
             worker = subprocess.Popen(
-                [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "outbox", "work"],
+                # At the priority deploy/systemd/backhaul-outbox.service gives it.
+                ["nice", "-n", "10", str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "outbox", "work"],
                 cwd=app_dir, env={**env, "OUTBOX_POLL_SECONDS": "0.5"}, stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "worker.log", "w"),
             )  # fmt: skip
         # On a busy shared machine the workers can take a while to import the app.
