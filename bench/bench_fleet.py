@@ -10,7 +10,9 @@
   nothing else going on. Goal: within 2x (RATIO ≥ 0.5). ``import10k_s``: one
   import, upload to last pickup.
 - ``LOAD_BASELINE=<checkout>``: the pushes are measured against that checkout
-  first (``base_*``), then this one, with ``*_now_vs_base`` ratios.
+  first (``base_*``), then this one; then 8 and 32 phones' throughput with both
+  served at once, taking turns round by round (``push_phones{8,32}_now_vs_base``),
+  which a shared machine's changing load cannot tilt.
 - pull_{delta,reset}_100k_vs_10k on PostgreSQL: the same driver's pull (a delta
   with 20 of their own changes behind 2,000 of other drivers', and a reset of a
   route of ~20) with 10,000 and 100,000 pickups in the table, in-process. Goal:
@@ -210,6 +212,32 @@ def run(report: Report) -> None:
         base = _pushes(report, Path(baseline).resolve(), prefix="base_")
     now = _pushes(report, _app_dir())
     if baseline:
-        report.ratio("push_phones32_now_vs_base", now["phones32"] / base["phones32"])
-        report.ratio("push_phones8_now_vs_base", now["phones8"] / base["phones8"])
+        # Minutes apart on a shared machine: read these beside the side-by-side figures below.
+        report.ratio("push_phones32_now_vs_base_sequential", now["phones32"] / base["phones32"])
         report.ratio("push_during_import_now_vs_base", base["during_p50"] / now["during_p50"])
+        for phones in (8, 32):
+            throughput_side_by_side(report, Path(baseline).resolve(), _app_dir(), phones=phones)
+
+
+def throughput_side_by_side(report: Report, base_dir: Path, now_dir: Path, *, phones: int = 32, rounds: int = 3) -> float:
+    """Pushes per second of ``phones`` phones at once, the two checkouts served together and taking turns.
+
+    Round after round, base then this checkout (then the other way round), so a
+    machine that other work slows down slows both alike; answers now ÷ base of the medians.
+    """
+    count = phones * rounds
+    with load.served(base_dir, count) as (base_url, base_routes, _), load.served(now_dir, count) as (now_url, now_routes, _):
+        rates: dict[str, list[float]] = {"base": [], "now": []}
+        errors = 0
+        sides = [("base", base_url, base_routes), ("now", now_url, now_routes)]
+        for round_ in range(rounds):
+            for name, url, routes in sides if round_ % 2 == 0 else sides[::-1]:
+                figures = load.run_phones(url, routes[round_ * phones : (round_ + 1) * phones], photos=False, seconds=600, spread=0)
+                rates[name].append(len(figures["samples"].get("push", [])) / figures["wall"])
+                errors += len(figures["errors"])
+    base, now = statistics.median(rates["base"]), statistics.median(rates["now"])
+    report.bench(f"push_phones{phones}_side_by_side_base_per_s", base, "pushes/s")
+    report.bench(f"push_phones{phones}_side_by_side_now_per_s", now, "pushes/s")
+    report.bench(f"push_phones{phones}_side_by_side_errors", errors, "count")
+    report.ratio(f"push_phones{phones}_now_vs_base", now / base)
+    return now / base
