@@ -87,9 +87,11 @@ def _init_extensions(app: Flask) -> None:
 
 def _subscribe_to_domain_events() -> None:
     """The domains above pickups react to its events (see app.pickups.events); connecting twice is harmless."""
+    from app.dispatch.imports.jobs import run_import_jobs
     from app.emails.subscribers import subscribe as emails_subscribe
     from app.labels.subscribers import subscribe as labels_subscribe
     from app.reports.subscribers import subscribe as reports_subscribe
+    from app.outbox.services import register_background_job
     from app.sync.subscribers import subscribe as sync_subscribe
     from app.webhooks.subscribers import subscribe as webhooks_subscribe
 
@@ -100,6 +102,8 @@ def _subscribe_to_domain_events() -> None:
     webhooks_subscribe()
     # The report's rollup: counted again in the change's transaction.
     reports_subscribe()
+    # Big CSV imports are committed by the outbox worker, chunk by chunk.
+    register_background_job("csv_import", run_import_jobs)
 
 
 def _register_blueprints(app: Flask) -> None:

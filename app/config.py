@@ -172,6 +172,10 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "OUTBOX_RETRY_MAX_SECONDS": 6 * 3600,
         "OUTBOX_LEASE_SECONDS": 120,
         "OUTBOX_POLL_SECONDS": float(env.get("OUTBOX_POLL_SECONDS") or 2),
+        # CSV imports of more pickups than this are committed by the worker in chunks (app.dispatch.imports.jobs).
+        "IMPORT_BACKGROUND_PICKUPS": int(env.get("IMPORT_BACKGROUND_PICKUPS") or 1000),
+        "IMPORT_CHUNK_PICKUPS": int(env.get("IMPORT_CHUNK_PICKUPS") or 500),
+        "IMPORT_LEASE_SECONDS": 300,
         # Email to customers (app.emails); no SMTP_HOST: emails stay in the outbox, marked "not sent".
         "SMTP_HOST": env.get("SMTP_HOST") or None,
         "SMTP_PORT": int(env.get("SMTP_PORT") or 0) or None,

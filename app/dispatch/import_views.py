@@ -79,9 +79,18 @@ def import_preview(import_id: int):  # type: ignore[no-untyped-def]
     """What the upload would create, or every problem in it, row by row."""
     csv_import = imports.get_import(import_id, viewer=current_user)
     if csv_import.committed_at is not None:
-        return render_template("dispatch/import_done.html", csv_import=csv_import)
+        return render_template("dispatch/import_done.html", csv_import=csv_import, job=imports.job_status(csv_import))
     preview = imports.preview_import(csv_import)
     return _preview_page(csv_import, preview, 200 if preview.ok else 422)
+
+
+@bp.get("/import/<int:import_id>/status")
+def import_status(import_id: int):  # type: ignore[no-untyped-def]
+    """A committed upload's progress, for the page that polls it while the background job runs."""
+    csv_import = imports.get_import(import_id, viewer=current_user)
+    response = jsonify(imports.job_status(csv_import))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _fresh_preview_page(import_id: int) -> str:
@@ -104,6 +113,9 @@ def import_commit(import_id: int):  # type: ignore[no-untyped-def]
     except IntegrityError as error:
         # Someone created one of these references between the preview and now.
         raise PageAfterRollback(409, lambda: _fresh_preview_page(import_id)) from error
+    if result.queued:
+        # A big file: checked in full, created by the worker; its page shows the progress.
+        return redirect(url_for(".import_preview", import_id=import_id), 303)
     days = sorted({p.window_start.astimezone(ZoneInfo(p.hub.timezone)).date() for p in result.pickups})
     flash(
         f"Imported {len(result.pickups)} pickups with {result.item_count} items from {result.csv_import.filename}"

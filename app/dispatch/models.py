@@ -37,6 +37,17 @@ class CsvImport(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     committed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pickup_count: Mapped[int | None] = mapped_column(Integer)
+    # A big file is committed by a background job, chunk by chunk (app.dispatch.imports.jobs):
+    # None for one committed in its request; else queued, running, done or failed.
+    job_status: Mapped[str | None] = mapped_column(String(16))
+    pickups_total: Mapped[int | None] = mapped_column(Integer)
+    # Pickups created so far: written in the same transaction as each chunk, so a job that
+    # dies resumes after the last committed chunk and never creates a pickup twice.
+    pickups_done: Mapped[int | None] = mapped_column(Integer)
+    job_error: Mapped[str | None] = mapped_column(Text)
+    # A worker's claim: another takes the job over once it runs out (the worker died).
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     uploaded_by: Mapped[User] = relationship()
     hub: Mapped[Hub | None] = relationship()

@@ -73,6 +73,23 @@ def register_sender(channel: str, sender: Sender) -> None:
     _SENDERS[channel] = sender
 
 
+# Other work the worker does between deliveries (a big CSV import: app.dispatch.imports.jobs).
+# Each runs what is waiting, stops between its steps once ``should_stop`` says so, and answers
+# how much it found; registered by the domain that owns it.
+BackgroundJob = Callable[[Callable[[], bool]], int]
+_BACKGROUND_JOBS: dict[str, BackgroundJob] = {}
+
+
+def register_background_job(name: str, run: BackgroundJob) -> None:
+    """Have the worker call ``run(should_stop)`` on every round (wired once in create_app; registering twice is harmless)."""
+    _BACKGROUND_JOBS[name] = run
+
+
+def run_background_jobs(should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Run each registered job's waiting work once; answer how much there was."""
+    return sum(run(should_stop) for run in list(_BACKGROUND_JOBS.values()))
+
+
 def enqueue(messages: Iterable[Outgoing]) -> None:
     """Queue messages in the current transaction: committed with it, forgotten if it rolls back."""
     pending = db.session.info.setdefault(_PENDING, [])
@@ -203,13 +220,13 @@ def deliver_due(*, batch: int = 50, now: datetime | None = None) -> int:
 
 
 def work(*, once: bool = False, poll_seconds: float | None = None, should_stop: Callable[[], bool] = lambda: False) -> int:
-    """The worker's loop: deliver due messages, sleep briefly when there are none; ``once``: stop when none are due."""
+    """The worker's loop: deliver due messages and run background jobs, sleep briefly when there are none; ``once``: stop when none are due."""
     poll = float(poll_seconds if poll_seconds is not None else current_app.config["OUTBOX_POLL_SECONDS"])
     if once:
-        return deliver_due(now=utcnow())
+        return deliver_due(now=utcnow()) + run_background_jobs()
     tried = 0
     while not should_stop():
-        done = deliver_due()
+        done = deliver_due() + run_background_jobs(should_stop)
         tried += done
         if not done:
             time.sleep(poll)

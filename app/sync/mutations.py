@@ -36,6 +36,7 @@ from app.pickups.collection import COLLECTED_STATUSES, CollectedItem, FieldActio
 from app.pickups.models import Pickup
 from app.pickups.timeline import Entry, Evidence
 from app.sync.models import SyncClient
+from app.sync.plain_checks import read_plain
 from app.sync.schemas import ARGS_SCHEMAS, MAX_ROW_ID, mutation_schema
 from app.sync.scope import was_in_scope_of
 
@@ -81,11 +82,31 @@ def read_mutation(raw: dict[str, Any]) -> Mutation:
         code = "invalid_args" if all(path.startswith("args") for path in broken) else "invalid_mutation"
         mutation.error = Rejected(code, "Some text in this action is broken (control characters or invalid Unicode).", fields=scrub(broken))
         return mutation
+    plain = read_plain(raw)
+    if plain is not None:  # the common case, read without marshmallow (app.sync.plain_checks)
+        envelope, mutation.args = plain
+        _read_envelope(mutation, raw, envelope)
+        mutation.valid = True
+        return mutation
     try:
         envelope = mutation_schema.load(raw)
     except ValidationError as error:
         mutation.error = Rejected("invalid_mutation", "This action could not be read by the server.", fields=_messages(error))
         return mutation
+    _read_envelope(mutation, raw, envelope)
+    if mutation.error is not None:
+        return mutation
+    try:
+        mutation.args = ARGS_SCHEMAS[mutation.name].load(envelope["args"])
+    except ValidationError as error:
+        mutation.error = Rejected("invalid_args", "Some details of this action are not valid.", fields={"args": _messages(error)})
+        return mutation
+    mutation.valid = True
+    return mutation
+
+
+def _read_envelope(mutation: Mutation, raw: dict[str, Any], envelope: dict[str, Any]) -> None:
+    """Take a loaded envelope's values; an unknown name is kept as the mutation's error."""
     mutation.name = envelope["name"]
     mutation.base_version = envelope["base_version"]
     mutation.device_time = envelope["device_time"]
@@ -94,27 +115,18 @@ def read_mutation(raw: dict[str, Any]) -> Mutation:
         mutation.unusable_device_time = str(raw.get("device_time"))[:64]
         mutation.device_time = None
     mutation.location = envelope["location"]
-    if envelope["too_large"] is not None:
+    if envelope.get("too_large") is not None:
         limit = current_app.config["SYNC_MAX_PUSH_BYTES"]
         mutation.error = Rejected(
             "payload_too_large",
             f"This action was too large to send ({envelope['too_large']['bytes']:,} bytes; a push takes at most {limit:,}). "
             "Nothing of it was applied: record it again with less (shorter notes, fewer items).",
         )
-        return mutation
-    schema = ARGS_SCHEMAS.get(mutation.name)
-    if schema is None:
+        return
+    if mutation.name not in ARGS_SCHEMAS:
         mutation.error = Rejected(
             "unknown_mutation", f"The server does not know the action '{mutation.name}'. Update the app.", fields={"name": ["Unknown."]}
         )
-        return mutation
-    try:
-        mutation.args = schema.load(envelope["args"])
-    except ValidationError as error:
-        mutation.error = Rejected("invalid_args", "Some details of this action are not valid.", fields={"args": _messages(error)})
-        return mutation
-    mutation.valid = True
-    return mutation
 
 
 def plausible_time(moment: datetime) -> bool:

@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import CursorResult, Select, delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from app.accounts.models import User
 from app.core.errors import Forbidden, InvalidInput
@@ -211,11 +211,12 @@ def _load_pickups(pickup_ids: Iterable[int]) -> dict[int, Pickup]:
         .order_by(Pickup.id)
         # Items are what mutations change; nothing else a pickup relates to is loaded up front
         # (customer links, loaded eagerly elsewhere, were 40% of this query's cost and never used here).
-        .options(selectinload(Pickup.items), lazyload("*"))
+        # Joined, not a second query: one round trip less on every push; only the pickups are locked.
+        .options(joinedload(Pickup.items), lazyload("*"))
         .with_for_update(of=Pickup)
         .execution_options(populate_existing=True)
     )
-    return {pickup.id: pickup for pickup in db.session.scalars(query)}
+    return {pickup.id: pickup for pickup in db.session.scalars(query).unique()}
 
 
 def _apply(driver: User, client: SyncClient, todo: list[Mutation], *, received_at: datetime, skew: int | None) -> dict[int, dict[str, Any]]:

@@ -274,7 +274,8 @@ def test_only_the_uploader_can_see_or_commit_an_upload(hub, dispatcher, create_u
         imports.commit_import(csv_import.id, actor=someone_else)
 
 
-def test_five_thousand_rows_import_in_one_go_with_unique_label_codes(hub, dispatcher, driver, db):
+def test_five_thousand_rows_import_in_one_go_with_unique_label_codes(app, hub, dispatcher, driver, db):
+    app.config["IMPORT_BACKGROUND_PICKUPS"] = 5000  # this file is committed in its request (the job: test_import_jobs.py)
     rows = [
         import_row(reference=f"RMA-{n // 2:05d}", sku=f"SKU-{n}", customer_name="王芳", driver_email=driver.email if n % 4 < 2 else "")
         for n in range(5000)

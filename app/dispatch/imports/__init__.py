@@ -11,7 +11,9 @@ A file goes through three parts, each in its own module:
    one pickup. Nothing is written;
 3. ``committing``: the upload is kept server-side between preview and commit,
    claimed exactly once, planned again and created through the pickups domain
-   in one go (``pickups.services.create_pickups``), or not at all.
+   in one go (``pickups.services.create_pickups``), or not at all;
+4. ``jobs``: a big file, checked in full in its request, is created by the
+   worker in chunks, each all or nothing, with progress the console shows.
 """
 from app.dispatch.imports.columns import ALL_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, template_csv
 from app.dispatch.imports.committing import (
@@ -24,6 +26,7 @@ from app.dispatch.imports.committing import (
     preview_import,
     store_import,
 )
+from app.dispatch.imports.jobs import claim_import_job, job_status, run_import_chunk, run_import_jobs
 from app.dispatch.imports.planning import MAX_ERRORS, ImportPreview, PlannedPickup, parse_import, parse_local_time
 from app.dispatch.imports.reading import (
     CP1252_WARNING,
@@ -41,6 +44,6 @@ from app.dispatch.imports.reading import (
 __all__ = [
     "ALL_COLUMNS", "CP1252_WARNING", "MAX_ERRORS", "MAX_ROWS", "OPTIONAL_COLUMNS", "REQUIRED_COLUMNS",
     "AlreadyImported", "CsvTable", "DecodedUpload", "ImportPreview", "ImportRefused", "ImportResult", "PlannedPickup", "RowError",
-    "canonical_column", "check_header", "commit_import", "create_imported_pickups", "get_import", "import_csv", "parse_import",
+    "canonical_column", "check_header", "claim_import_job", "commit_import", "job_status", "run_import_chunk", "run_import_jobs", "create_imported_pickups", "get_import", "import_csv", "parse_import",
     "parse_local_time", "preview_import", "read_table", "read_upload", "store_import", "template_csv",
 ]  # fmt: skip

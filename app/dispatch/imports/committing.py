@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
+from flask import current_app
 from sqlalchemy import CursorResult, Table, update
 
 from app.accounts.models import User
@@ -24,6 +25,9 @@ from app.hubs.models import Hub
 from app.pickups.models import Pickup
 from app.pickups.services import NewPickup, create_pickups
 
+# A background import job's states (app.dispatch.imports.jobs); None: committed in its request.
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
 
 class AlreadyImported(Conflict):
     code = "already_imported"
@@ -34,6 +38,16 @@ class ImportResult:
     csv_import: CsvImport
     pickups: list[Pickup]
     item_count: int
+
+    @property
+    def queued(self) -> bool:
+        """The file was checked and handed to the background job: no pickup exists yet."""
+        return self.csv_import.job_status == QUEUED
+
+
+def runs_in_background(pickup_count: int) -> bool:
+    """Whether a file of this many pickups is committed by the background job rather than in its request."""
+    return pickup_count > int(current_app.config["IMPORT_BACKGROUND_PICKUPS"])
 
 
 # --- storing and committing -------------------------------------------------------------------
@@ -79,7 +93,11 @@ def preview_import(csv_import: CsvImport) -> ImportPreview:
 
 
 def commit_import(import_id: int, *, actor: User) -> ImportResult:
-    """Create every pickup of a stored upload, or none; a second commit of the same upload is refused."""
+    """Create every pickup of a stored upload, or none; a second commit of the same upload is refused.
+
+    A file of more than ``IMPORT_BACKGROUND_PICKUPS`` pickups is checked in full here and queued
+    for the background job (``ImportResult.queued``), which creates them chunk by chunk.
+    """
     csv_import = get_import(import_id, viewer=actor)
     # Claim the upload with one conditional UPDATE before anything else: of two
     # simultaneous commits (a double-click) exactly one sees a row change.
@@ -102,6 +120,10 @@ def commit_import(import_id: int, *, actor: User) -> ImportResult:
             f"The file has {preview.error_count} problem(s), so nothing was imported: {first}",
             fields={"rows": [str(e) for e in preview.errors]},
         )
+    if runs_in_background(len(preview.pickups)):
+        # Checked in full, created by the worker chunk by chunk (app.dispatch.imports.jobs).
+        csv_import.job_status, csv_import.pickups_total, csv_import.pickups_done, csv_import.pickup_count = QUEUED, len(preview.pickups), 0, 0
+        return ImportResult(csv_import, [], preview.item_count)
     pickups = create_imported_pickups(preview.pickups, actor=actor, import_id=csv_import.id)
     csv_import.pickup_count = len(pickups)
     return ImportResult(csv_import, pickups, preview.item_count)

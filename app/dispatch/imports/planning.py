@@ -71,8 +71,12 @@ class ImportPreview:
 
 # --- checking rows ----------------------------------------------------------------------------
 
-def parse_import(text: str, *, default_hub: Hub | None = None) -> ImportPreview:
-    """Check every row of a CSV file and plan the pickups it would create; never writes."""
+def parse_import(text: str, *, default_hub: Hub | None = None, check_references: bool = True) -> ImportPreview:
+    """Check every row of a CSV file and plan the pickups it would create; never writes.
+
+    ``check_references=False``: references already in use are not errors (a background job
+    resuming its own file; ``create_pickups`` still refuses a reference that is taken).
+    """
     preview = ImportPreview()
     try:
         table = read_table(text)
@@ -93,7 +97,7 @@ def parse_import(text: str, *, default_hub: Hub | None = None) -> ImportPreview:
     if not groups and not errors:
         errors.append(RowError(None, None, "The file has a header but no rows to import."))
 
-    lookups = _Lookups.load(groups.values(), default_hub)
+    lookups = _Lookups.load(groups.values(), default_hub, check_references)
     for reference, rows in groups.items():
         planned = _plan_pickup(reference, rows, lookups, errors)
         if planned is not None:
@@ -118,7 +122,7 @@ class _Lookups:
     taken_references: dict[str, int]
 
     @classmethod
-    def load(cls, groups: Iterable[list[tuple[int, dict[str, str]]]], default_hub: Hub | None) -> _Lookups:
+    def load(cls, groups: Iterable[list[tuple[int, dict[str, str]]]], default_hub: Hub | None, check_references: bool = True) -> _Lookups:
         groups = list(groups)
         hubs = {hub.code.upper(): hub for hub in db.session.scalars(select(Hub))}
         if default_hub is None and len(hubs) == 1:
@@ -129,7 +133,7 @@ class _Lookups:
         for chunk in _chunks(sorted(emails)):
             users.update({u.email.lower(): u for u in db.session.scalars(select(User).where(func.lower(User.email).in_(chunk)))})
         taken: dict[str, int] = {}
-        for chunk in _chunks(references):
+        for chunk in _chunks(references if check_references else []):
             taken.update(db.session.execute(select(Pickup.reference, Pickup.id).where(Pickup.reference.in_(chunk))).all())
         return cls(default_hub, len(hubs) > 1, hubs, users, taken)
 
