@@ -13,7 +13,7 @@
 // labels   label renderings fetched while online, for printing offline
 // drafts   a collection or failure being filled in
 // local    facts only this phone needs (label scanned, arrived)
-// meta     client_id, next_mutation_id, cursor, user, settings, last_synced_at, share_location
+// meta     client_id, next_mutation_id, cursor, user, settings, last_synced_at, share_location, location_asked
 
 import { openDB } from "../vendor/idb/index.js";
 
