@@ -158,9 +158,12 @@ def test_every_driver_screen_passes_axe_fits_320_to_390_px_and_has_big_targets_n
         page.click("button.grade-all-choice[data-grade='B']")
         problems += screen_problems(page, "collect everything")
 
-        # Sign: a signature drawn and the name filled in.
+        # Sign: a signature drawn and the name filled in. Its library loads here and nowhere before.
+        loaded = "performance.getEntriesByType('resource').some((e) => e.name.includes('/vendor/signature_pad/'))"
+        assert not page.evaluate(loaded)
         page.click("#to-signature")
         page.wait_for_selector("#signature")
+        assert page.evaluate(loaded)
         box = page.locator("#signature").bounding_box()
         page.mouse.move(box["x"] + 30, box["y"] + 100)
         page.mouse.down()
