@@ -6,7 +6,7 @@ PORT ?= 5000
 MAIL_PORT ?= 1025
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run mail test lint lint-js bench load lock lock-upgrade clean
+.PHONY: install run mail test lint lint-js bench lighthouse load lock lock-upgrade clean
 
 install: $(VENV)/.installed-python node_modules/.installed-npm app/static/vendor/.installed
 
@@ -78,6 +78,11 @@ lint-js: node_modules/.installed-npm
 
 bench: install
 	$(BIN)/python -m bench
+
+# Lighthouse (npm, pinned) on the driver's route page of a 200-stop day, logged in and synced, with
+# Debian's chromium on loopback: performance, accessibility, best-practices. About a minute, so apart.
+lighthouse: install
+	$(BIN)/python -m bench.lighthouse
 
 # The end-of-shift wave against gunicorn on PostgreSQL (LOAD_DATABASE_URL or TEST_DATABASE_URL, else the
 # local "test" database; a private schema, dropped after), loopback only, bounded by LOAD_SECONDS.

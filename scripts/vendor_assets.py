@@ -22,6 +22,9 @@ FILES: list[tuple[str, str]] = [
     ("barcode-detector/dist/es/ponyfill.js", "barcode-detector/ponyfill.js"),
     ("barcode-detector/dist/es/zxing-exported.js", "barcode-detector/zxing-exported.js"),
     ("zxing-wasm/dist/reader/zxing_reader.wasm", "zxing-wasm/zxing_reader.wasm"),
+    # Smooth signature strokes (velocity-based Bézier curves) on the driver's signature screen only.
+    ("signature_pad/dist/signature_pad.min.js", "signature_pad/signature_pad.min.js"),
+    ("signature_pad/dist/signature_pad.min.js.map", "signature_pad/signature_pad.min.js.map"),
     # The dispatcher's map: Leaflet draws stops and routes as SVG, so it needs no tile server.
     ("leaflet/dist/leaflet.js", "leaflet/leaflet.js"),
     ("leaflet/dist/leaflet.css", "leaflet/leaflet.css"),

@@ -168,7 +168,8 @@ def evidence_pdf(pickup: Pickup, viewer: User, *, read_photo: Callable[[str], by
                 line(f"{title} · {photo.kind} · photo {photo.photo_id}")
                 pdf.set_font(family, "", 9)
                 line(f"    sha256 {photo.photo.sha256 if photo.photo else '(not uploaded yet)'}")
-                line(f"    device time {local_time(photo.captured_at, tz)}  ·  at {place(photo.lat, photo.lon, photo.accuracy_m)}")
+                taken = "taken" if photo.taken_by_photo else "device time (of the action)"
+                line(f"    {taken} {local_time(photo.captured_at, tz)}  ·  at {place(photo.lat, photo.lon, photo.accuracy_m)}")
                 if photo.photo is not None:
                     try:
                         data = read_photo(photo.photo.stored_name)

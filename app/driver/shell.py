@@ -53,6 +53,7 @@ LAZY_FILES = (
     "vendor/barcode-detector/ponyfill.js",
     "vendor/barcode-detector/zxing-exported.js",
     "vendor/zxing-wasm/zxing_reader.wasm",
+    "vendor/signature_pad/signature_pad.min.js",
 )
 ICONS = (
     "driver/icons/icon-192.png",

@@ -36,6 +36,7 @@ class PhotoOutSchema(Schema):
     height = fields.Integer()
     bytes = fields.Integer(attribute="stored_bytes")
     created_at = fields.AwareDateTime(format="iso")
+    captured_at = fields.AwareDateTime(format="iso", allow_none=True, metadata={"description": "X-Captured-At as stored"})
 
 
 photo_out_schema = PhotoOutSchema()
@@ -70,7 +71,8 @@ def _answer(photo: Photo, status: int) -> Response:
     summary="Upload a photo under the phone's id",
     description="Body: the image (JPEG, PNG or WebP). Header X-Content-SHA256: the body's SHA-256. "
     "201 stored, 200 already stored with this hash, 409 this id holds another photo, 413 too large, "
-    "415 not an accepted image type, 422 not a valid image, 400 incomplete upload.",
+    "415 not an accepted image type, 422 not a valid image or unreadable capture headers, 400 incomplete upload. "
+    "X-Captured-At and X-Location (optional) say when and where the photo was taken; a retry keeps the first upload's.",
     requestBody={
         "required": True,
         "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("image/jpeg", "image/png", "image/webp")},
@@ -82,7 +84,21 @@ def _answer(photo: Photo, status: int) -> Response:
             "required": True,
             "description": "the SHA-256 of the body, in hex: a cut upload is refused, not stored",
             "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
-        }
+        },
+        {
+            "in": "header",
+            "name": "X-Captured-At",
+            "required": False,
+            "description": "when the photo was taken, by the phone's clock (ISO 8601 with offset); 422 invalid_capture if unreadable",
+            "schema": {"type": "string", "format": "date-time"},
+        },
+        {
+            "in": "header",
+            "name": "X-Location",
+            "required": False,
+            "description": "where it was taken, when the driver allowed location: a geo URI (RFC 5870), e.g. geo:52.3752,4.884;u=12",
+            "schema": {"type": "string", "pattern": "^geo:"},
+        },
     ],
 )
 @blp.response(201, PhotoOutSchema, description="stored", headers={"X-Content-SHA256": _SHA_HEADER})
@@ -91,7 +107,8 @@ def upload(photo_id: UUID):  # type: ignore[no-untyped-def]
     data = _read_body()
     PHOTO_BYTES.labels("received").inc(len(data))
     sha256 = services.check_upload(data, request.headers.get("X-Content-SHA256"))
-    stored = services.store_photo(photo_id, data, sha256=sha256, uploader=current_user)
+    capture = services.parse_capture(request.headers.get("X-Captured-At"), request.headers.get("X-Location"))
+    stored = services.store_photo(photo_id, data, sha256=sha256, uploader=current_user, capture=capture)
     if not stored.created:
         return _answer(stored.photo, 200)
     try:
@@ -173,7 +190,10 @@ class PickupPhotoSchema(Schema):
     url = fields.String(allow_none=True)
     thumbnail_url = fields.String(allow_none=True)
     sha256 = fields.String(allow_none=True)
-    captured_at = fields.AwareDateTime(format="iso", allow_none=True, metadata={"description": "the phone's clock"})
+    captured_at = fields.AwareDateTime(
+        format="iso", allow_none=True,
+        metadata={"description": "the phone's clock when the photo was taken (X-Captured-At), else when its action was recorded"},
+    )
     location = fields.Nested(LocationSchema, allow_none=True)
 
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from flask import current_app, url_for
@@ -27,6 +28,47 @@ class PhotoRefused(DomainError):
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message, code=code)
         self.status = status
+
+
+@dataclass(frozen=True)
+class Capture:
+    """When and where the phone says a photo was taken: its own clock, and its fix when the driver allowed location."""
+
+    at: datetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+
+
+# RFC 5870's geo URI, which says a place and its uncertainty in one header: geo:52.3752,4.884;u=12
+_GEO_URI = re.compile(r"^geo:(-?\d{1,3}(?:\.\d{1,12})?),(-?\d{1,3}(?:\.\d{1,12})?)(?:;u=(\d{1,7}(?:\.\d{1,6})?))?$")
+
+
+def _refused_capture(message: str) -> PhotoRefused:
+    # 422, not 400: the phone keeps a refused photo and shows it instead of sending the same header forever.
+    return PhotoRefused(422, "invalid_capture", message)
+
+
+def parse_capture(captured_at: str | None, location: str | None) -> Capture:
+    """The ``X-Captured-At`` and ``X-Location`` headers of an upload; both optional, neither guessed."""
+    at = None
+    if captured_at:
+        text = captured_at.strip()
+        try:
+            at = datetime.fromisoformat(text.replace("Z", "+00:00")) if len(text) <= 40 else None
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None or not 2000 <= at.year <= 2200:
+            raise _refused_capture("X-Captured-At must be an ISO 8601 time with its offset, e.g. 2026-03-03T09:15:02Z.")
+        at = at.astimezone(UTC)
+    if not location:
+        return Capture(at=at)
+    match = _GEO_URI.match(location.strip())
+    lat, lon = (float(match.group(1)), float(match.group(2))) if match else (math.nan, math.nan)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise _refused_capture("X-Location must be a geo URI with latitude, longitude and optional accuracy in metres, e.g. geo:52.3752,4.884;u=12.")
+    accuracy = float(match.group(3)) if match and match.group(3) else None
+    return Capture(at=at, lat=lat, lon=lon, accuracy_m=accuracy)
 
 
 @dataclass(frozen=True)
@@ -53,12 +95,13 @@ def find_photo(photo_id: UUID) -> Photo | None:
     return db.session.get(Photo, str(photo_id))
 
 
-def store_photo(photo_id: UUID, data: bytes, *, sha256: str, uploader: User) -> StoredPhoto:
+def store_photo(photo_id: UUID, data: bytes, *, sha256: str, uploader: User, capture: Capture | None = None) -> StoredPhoto:
     """Keep this upload under the phone's id: once, normalised, with its thumbnail.
 
     The same id with the same bytes is the same photo (a retry): nothing is done
     again. The same id with other bytes is a conflict. Files are written before
-    the row, so a photo the database knows always has its files.
+    the row, so a photo the database knows always has its files. A retry keeps the
+    capture facts of the first upload: a photo is taken once.
     """
     existing = find_photo(photo_id)
     if existing is not None:
@@ -92,6 +135,8 @@ def store_photo(photo_id: UUID, data: bytes, *, sha256: str, uploader: User) -> 
         width=normalised.width,
         height=normalised.height,
     )
+    if capture is not None:
+        photo.captured_at, photo.lat, photo.lon, photo.accuracy_m = capture.at, capture.lat, capture.lon, capture.accuracy_m
     db.session.add(photo)
     return StoredPhoto(photo, created=True)
 
@@ -155,11 +200,13 @@ class PickupPhoto:
     item_id: int | None
     event_id: int | None
     photo: Photo | None
-    # When and where the phone said the action was taken (the timeline entry the photo belongs to).
+    # When and where it was taken: the photo's own capture facts when the phone sent them, else those of
+    # the action it belongs to (older apps); ``taken_by_photo`` says which.
     captured_at: datetime | None = None
     lat: float | None = None
     lon: float | None = None
     accuracy_m: float | None = None
+    taken_by_photo: bool = False
 
     @property
     def kind(self) -> str:
@@ -199,14 +246,19 @@ def photos_of_pickup(pickup: Pickup, *, viewer: User | None = None) -> list[Pick
     )
     if viewer is not None and viewer.is_driver:
         query = query.where(PhotoLink.driver_id == viewer.id)
-    return [
-        PickupPhoto(
-            link.photo_id, link.role, link.item_id, link.event_id, photo,
-            captured_at=event.device_time if event else None,
-            lat=event.lat if event else None, lon=event.lon if event else None, accuracy_m=event.accuracy_m if event else None,
-        )
-        for link, photo, event in db.session.execute(query)
-    ]
+    return [_with_capture(link, photo, event) for link, photo, event in db.session.execute(query)]
+
+
+def _with_capture(link: PhotoLink, photo: Photo | None, event: PickupEvent | None) -> PickupPhoto:
+    if photo is not None and photo.captured_at is not None:
+        # The photo's own place only: an action's fix may be from somewhere else, minutes later.
+        return PickupPhoto(link.photo_id, link.role, link.item_id, link.event_id, photo, captured_at=photo.captured_at,
+                           lat=photo.lat, lon=photo.lon, accuracy_m=photo.accuracy_m, taken_by_photo=True)
+    return PickupPhoto(
+        link.photo_id, link.role, link.item_id, link.event_id, photo,
+        captured_at=event.device_time if event else None,
+        lat=event.lat if event else None, lon=event.lon if event else None, accuracy_m=event.accuracy_m if event else None,
+    )
 
 
 def photos_awaiting_by_driver() -> dict[int, int]:

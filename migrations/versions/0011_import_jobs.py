@@ -1,13 +1,13 @@
 """Big CSV imports run as background jobs: their status, progress, error and the worker's lease
 
 Revision ID: 0011_import_jobs
-Revises: 0010_phone_holdings
+Revises: 0011_report_rollup
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_import_jobs"
-down_revision = "0010_phone_holdings"
+down_revision = "0011_report_rollup"
 branch_labels = None
 depends_on = None
 

@@ -338,6 +338,9 @@ def test_route_order_by_move_buttons_and_whole_order(console, create_pickup, dri
     route_url = f"/dispatch/routes/{driver.id}?date={day}"
     page = console.get(route_url).get_data(as_text=True)
     assert page.index("RMA-0") < page.index("RMA-1") < page.index("RMA-2")
+    # ↑ / ↓ are spoken by what they show first (WCAG 2.5.3: voice control says "up arrow").
+    moves = re.findall(r'<button [^>]*aria-label="([^"]+)"[^>]*>([^<]+)</button>', page)
+    assert len(moves) == 6 and all(name.startswith(shown.strip()) for name, shown in moves)
 
     moved = console.post(f"/dispatch/routes/{driver.id}/move", {"date": day.isoformat(), "pickup_id": str(c.id), "direction": "up"})
     assert moved.status_code == 303

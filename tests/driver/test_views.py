@@ -110,6 +110,13 @@ def test_first_load_is_the_static_import_graph_and_leaves_the_scanner_out():
     assert not graph & set(LAZY_FILES)
 
 
+def test_the_signature_library_is_left_out_of_the_first_load_but_precached_for_offline(client):
+    assert "vendor/signature_pad/signature_pad.min.js" in LAZY_FILES
+    assert not any("signature" in name for name in static_import_graph())
+    precache = json.loads(re.search(r"const PRECACHE = (\[.*?\]);", client.get("/driver/sw.js").get_data(as_text=True)).group(1))
+    assert "/static/vendor/signature_pad/signature_pad.min.js" in precache
+
+
 def test_first_load_fits_the_100_kb_budget(client, capsys):
     sizes = shell_first_load(client)
     assert set(sizes) >= {"/driver/", "/static/driver/app.js", "/static/driver/app.css", "/static/vendor/idb/index.js"}

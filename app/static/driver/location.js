@@ -41,8 +41,10 @@ export async function isSharingLocation() {
   return getMeta("share_location", false);
 }
 
+// Any answer (the one-time question, or the route screen's switch) counts as asked: never asked again.
 export async function shareLocation(allowed) {
   await setMeta("share_location", allowed);
+  await setMeta("location_asked", true);
   if (allowed) start();
   else stop();
 }

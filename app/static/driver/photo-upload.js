@@ -20,10 +20,7 @@ export async function uploadPhotos() {
     if (!photo) return null;
     let response;
     try {
-      response = await request("PUT", `/api/v1/photos/${photo.id}`, {
-        body: photo.bytes,
-        headers: { "Content-Type": photo.type, "X-Content-SHA256": photo.sha256 },
-      });
+      response = await request("PUT", `/api/v1/photos/${photo.id}`, { body: photo.bytes, headers: uploadHeaders(photo) });
     } catch (error) {
       if (error instanceof OfflineError) await backOff(photo);
       throw error;
@@ -40,6 +37,23 @@ export async function uploadPhotos() {
       return backOff(photo);
     }
   }
+}
+
+/**
+ * The photo's hash and, when the phone knows them, when and where it was taken (docs/sync-protocol.md §6).
+ * @param {any} photo
+ * @returns {Record<string, string>}
+ */
+export function uploadHeaders(photo) {
+  /** @type {Record<string, string>} */
+  const headers = { "Content-Type": photo.type, "X-Content-SHA256": photo.sha256 };
+  if (photo.captured_at) headers["X-Captured-At"] = photo.captured_at;
+  const where = photo.location;
+  if (where && Number.isFinite(where.lat) && Number.isFinite(where.lon)) {
+    headers["X-Location"] = `geo:${where.lat.toFixed(6)},${where.lon.toFixed(6)}`
+      + (Number.isFinite(where.accuracy_m) ? `;u=${Math.round(where.accuracy_m * 10) / 10}` : "");
+  }
+  return headers;
 }
 
 /** @param {any} photo */

@@ -4,9 +4,10 @@
 // deletable until synced. photo-upload.js uploads them and deletes them only after
 // the server confirmed it has them.
 
-import { photosOfPickup, putPhoto, removePhoto } from "./db.js";
+import { getMeta, photosOfPickup, putPhoto, removePhoto } from "./db.js";
 import { h } from "./dom.js";
 import { emit } from "./events.js";
+import { currentLocation, isSharingLocation, shareLocation } from "./location.js";
 import { settings } from "./settings.js";
 
 // Room kept free for the phone itself; below this we refuse to take photos.
@@ -48,7 +49,11 @@ export async function shrinkImage(file, { maxEdge, quality }) {
   return { bytes: await canvasBytes(canvas, "image/jpeg", quality), width, height, type: "image/jpeg" };
 }
 
+// Evidence of its own: when (the phone's clock as the photo is taken) and, if the driver allowed
+// location, where. Sent with the upload (X-Captured-At, X-Location), shown to dispatch beside it.
 export async function storePhoto({ bytes, type, width, height }, { pickupId, purpose, itemId = null }) {
+  const captured_at = new Date().toISOString();
+  const location = currentLocation();
   const photo = {
     id: crypto.randomUUID(),
     pickup_id: pickupId,
@@ -62,6 +67,8 @@ export async function storePhoto({ bytes, type, width, height }, { pickupId, pur
     sha256: await sha256Hex(bytes),
     state: "draft",
     created_at: Date.now(),
+    captured_at,
+    location,
   };
   await putPhoto(photo);
   emit("changed", { pickupId });
@@ -94,6 +101,28 @@ export function thumbnailUrl(photo, urls) {
   return url;
 }
 
+/**
+ * The one time the app asks for location, with why; null once answered (either way) or already shared.
+ * Refusing changes nothing else: photos and actions simply carry no place.
+ * @param {{onAnswer?: () => void}} [options]
+ */
+export async function locationQuestion({ onAnswer } = {}) {
+  if ((await getMeta("location_asked", false)) || (await isSharingLocation())) return null;
+  const box = h("section", { class: "card location-question", id: "location-question", "aria-labelledby": "location-question-title" },
+    h("h2", { id: "location-question-title" }, "Add where each photo is taken?"),
+    h("p", {}, "Dispatch then sees on each photo and action that it was taken at the customer's door, which settles disputes. "
+      + "The app reads your location only while it is open; you can change this on the route screen."),
+    h("div", { class: "button-row" },
+      h("button", { type: "button", id: "location-allow", class: "primary", onclick: () => answer(true) }, "Allow location"),
+      h("button", { type: "button", id: "location-refuse", onclick: () => answer(false) }, "Not now")));
+  async function answer(allowed) {
+    await shareLocation(allowed);
+    box.remove();
+    if (onAnswer) onAnswer();
+  }
+  return box;
+}
+
 let inputCounter = 0;
 
 // A "take photo" control with thumbnails, delete and retake, for one purpose/item.
@@ -118,7 +147,7 @@ export function photoField({ pickupId, purpose, itemId = null, label, urls, onCh
     list.replaceChildren(...photos.map((photo, index) => h("li", { class: "thumb" },
       h("img", { src: thumbnailUrl(photo, urls), alt: `${label}, photo ${index + 1}`, width: 88, height: 88 }),
       photo.state === "draft"
-        ? h("button", { type: "button", class: "small", onclick: async () => { await deletePhoto(photo.id); refresh(); } }, "Delete")
+        ? h("button", { type: "button", class: "small", "aria-label": `Delete ${label.toLowerCase()}, photo ${index + 1}`, onclick: async () => { await deletePhoto(photo.id); refresh(); } }, "Delete")
         : h("span", { class: "muted small-text" }, photo.state === "failed" ? "Refused" : "Waiting to send"))));
     field.dataset.count = String(photos.length);
     if (onChange) onChange(photos);

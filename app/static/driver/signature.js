@@ -1,73 +1,40 @@
 // @ts-check
-// A signature pad on a canvas: pointer events, white background, PNG bytes out.
+// The signature on a canvas, drawn by signature_pad (npm, pinned): strokes are curves whose width
+// follows the finger's speed, so a signature looks like one rather than a chain of straight segments.
+// Only the signature screen imports this module (screens/sign.js, itself loaded on demand), so the
+// library never weighs on the first load; the service worker precaches it for signing offline.
+// White background, PNG bytes out: the upload contract of a signature photo is unchanged.
 
+import SignaturePad from "../vendor/signature_pad/signature_pad.min.js";
+
+/** @param {HTMLCanvasElement} canvas */
 export function signaturePad(canvas) {
-  const context = canvas.getContext("2d");
-  let drawing = false;
-  let empty = true;
-  let last = null;
+  const pad = new SignaturePad(canvas, { backgroundColor: "rgb(255, 255, 255)", penColor: "#000", minWidth: 1, maxWidth: 3.2 });
+  const changed = () => canvas.dispatchEvent(new Event("signaturechange"));
+  pad.addEventListener("endStroke", changed);
 
+  // Sized to the box on screen at the device's pixel ratio; when the phone turns, what was drawn is redrawn.
   function resize() {
+    const rect = canvas.getBoundingClientRect();
+    if (!rect.width) return;
     const ratio = Math.max(1, window.devicePixelRatio || 1);
-    const rect = canvas.getBoundingClientRect();
-    canvas.width = Math.round(rect.width * ratio);
-    canvas.height = Math.round(rect.height * ratio);
-    context.setTransform(ratio, 0, 0, ratio, 0, 0);
-    clear();
+    const width = Math.round(rect.width * ratio);
+    const height = Math.round(rect.height * ratio);
+    if (canvas.width === width && canvas.height === height) return;
+    const strokes = pad.toData();
+    canvas.width = width;
+    canvas.height = height;
+    canvas.getContext("2d")?.scale(ratio, ratio);
+    pad.clear();
+    if (strokes.length) pad.fromData(strokes);
   }
-
-  function clear() {
-    context.save();
-    context.setTransform(1, 0, 0, 1, 0, 0);
-    context.fillStyle = "#fff";
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    context.restore();
-    context.strokeStyle = "#000";
-    context.lineWidth = 2.5;
-    context.lineCap = "round";
-    context.lineJoin = "round";
-    empty = true;
-    canvas.dispatchEvent(new Event("signaturechange"));
-  }
-
-  function point(event) {
-    const rect = canvas.getBoundingClientRect();
-    return { x: event.clientX - rect.left, y: event.clientY - rect.top };
-  }
-
-  canvas.addEventListener("pointerdown", (event) => {
-    drawing = true;
-    last = point(event);
-    canvas.setPointerCapture(event.pointerId);
-    context.beginPath();
-    context.arc(last.x, last.y, 1.2, 0, Math.PI * 2);
-    context.fill();
-  });
-  canvas.addEventListener("pointermove", (event) => {
-    if (!drawing) return;
-    const next = point(event);
-    context.beginPath();
-    context.moveTo(last.x, last.y);
-    context.lineTo(next.x, next.y);
-    context.stroke();
-    last = next;
-    if (empty) {
-      empty = false;
-      canvas.dispatchEvent(new Event("signaturechange"));
-    }
-  });
-  const end = () => { drawing = false; };
-  canvas.addEventListener("pointerup", end);
-  canvas.addEventListener("pointercancel", end);
-
-  // Sized once it is on screen (and again if the phone turns, while still empty).
-  const observer = new ResizeObserver(() => { if (empty && canvas.getBoundingClientRect().width) resize(); });
+  const observer = new ResizeObserver(resize);
   observer.observe(canvas);
   resize();
   return {
-    disconnect: () => observer.disconnect(),
-    clear,
-    isEmpty: () => empty,
+    disconnect: () => { observer.disconnect(); pad.off(); },
+    clear: () => { pad.clear(); changed(); },
+    isEmpty: () => pad.isEmpty(),
     async toBytes() {
       const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
       return { bytes: await blob.arrayBuffer(), type: "image/png", width: canvas.width, height: canvas.height };

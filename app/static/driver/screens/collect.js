@@ -8,7 +8,7 @@ import { buildCollection, collectionDraftKey as draftKey, finishCollection, phot
 import { getDraft, getLocal, putDraft } from "../db.js";
 import { backLink, h, replace, toast } from "../dom.js";
 import { pickupViewById } from "../outbox.js";
-import { photoField } from "../photos.js";
+import { locationQuestion, photoField } from "../photos.js";
 import { settings } from "../settings.js";
 import { DONE_STATUSES } from "../words.js";
 
@@ -121,9 +121,11 @@ export async function render(root, { pickupId }, { navigate }) {
     navigate(`#/p/${pickupId}/sign`);
   }
 
+  const askLocation = await locationQuestion();
   replace(root,
     backLink(`#/p/${pickupId}`, pickup.customer?.name || "Pickup"),
     h("h1", {}, "Collect items"),
+    askLocation,
     blockedByScan
       ? h("div", { class: "notice notice-error", role: "alert" }, "Dispatch asks you to scan this parcel's label first. ",
         h("a", { href: `#/p/${pickupId}/scan` }, "Scan the label"))

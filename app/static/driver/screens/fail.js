@@ -5,7 +5,7 @@ import { recordArrival } from "../actions.js";
 import { deleteDraft, getDraft, putDraft } from "../db.js";
 import { backLink, h, replace, toast } from "../dom.js";
 import { enqueue, pickupViewById } from "../outbox.js";
-import { photoField, photosFor } from "../photos.js";
+import { locationQuestion, photoField, photosFor } from "../photos.js";
 import { settings } from "../settings.js";
 import { DONE_STATUSES } from "../words.js";
 
@@ -40,9 +40,11 @@ export async function render(root, { pickupId }, { navigate }) {
     navigate("#/");
   }
 
+  const askLocation = await locationQuestion();
   replace(root,
     backLink(`#/p/${pickupId}`, pickup.customer?.name || "Pickup"),
     h("h1", {}, "Could not collect"),
+    askLocation,
     h("form", { novalidate: true, onsubmit: submit },
       h("fieldset", { class: "reasons" }, h("legend", {}, "What happened?"),
         failureReasons.map(({ code, label: words }) => h("label", { class: "reason" },

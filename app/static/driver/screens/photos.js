@@ -4,7 +4,7 @@
 import { backLink, h, replace } from "../dom.js";
 import { on } from "../events.js";
 import { pickupViewById } from "../outbox.js";
-import { photoField, photosFor } from "../photos.js";
+import { locationQuestion, photoField, photosFor } from "../photos.js";
 import { plural } from "../words.js";
 
 export async function render(root, { pickupId }, { navigate }) {
@@ -24,9 +24,11 @@ export async function render(root, { pickupId }, { navigate }) {
       : "No photos on the phone for this pickup. Sent photos are kept by the server, not the phone.";
   }
 
+  const askLocation = await locationQuestion();
   replace(root,
     backLink(`#/p/${pickupId}`, pickup.customer?.name || "Pickup"),
     h("h1", {}, "Photos"),
+    askLocation,
     summary,
     h("section", { class: "card" }, h("h2", {}, "Items"),
       pickup.items.map((item) => h("div", { class: "photo-item" }, h("h3", {}, item.description),

@@ -92,6 +92,8 @@ export async function render(root, { pickupId }, { navigate, onMount }) {
     onCode: (text) => check(text, "camera"),
     onStatus: (state, message) => {
       status.textContent = message; status.dataset.state = state;
+      // The camera (re)started, e.g. back from the background: what it sees is news again.
+      if (state === "scanning") cameraSaw = null;
       // No camera: the black box goes and the code field comes first, above where a keyboard opens.
       const noCamera = state === "no-camera";
       if (viewfinderBox.hidden === noCamera) return;
