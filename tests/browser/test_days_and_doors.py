@@ -156,4 +156,4 @@ def test_three_pickups_at_one_door_are_one_stop_collected_once_each_also_after_a
     statuses, grades, collections, events = live_server.query(recorded)
     assert set(statuses.values()) == {PickupStatus.COLLECTED}
     assert grades == expected
-    assert collections == 3 and events == {pid: 1 for pid in door}
+    assert collections == 3 and events == dict.fromkeys(door, 1)
