@@ -43,9 +43,12 @@ def _move(server, windows: dict[int, datetime]) -> None:  # type: ignore[no-unty
     server.query(work)
 
 
-def _screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def _screenshot(page, name: str, selector: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """What the driver sees at 390 px, scrolled to ``selector`` (the screen scrolls, not the window), for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    if selector:
+        page.eval_on_selector(selector, "(el) => el.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def test_a_driver_with_pickups_on_four_days_sees_today_first_then_the_next_two(context, live_server):
@@ -70,7 +73,8 @@ def test_a_driver_with_pickups_on_four_days_sees_today_first_then_the_next_two(c
     assert order.index(str(tomorrow)) > max(i for i, ids in enumerate(order) if str(first_today) in ids.split(","))
     assert page.locator(f"section.route-day li.stop[data-pickup='{tomorrow}']").count() == 1
     assert page.locator(f"li.stop[data-pickup='{too_far}']").count() == 0
-    _screenshot(page, "route-days-390")
+    _screenshot(page, "route-top-390")
+    _screenshot(page, "route-days-390", "section.route-day")
 
 
 def test_three_pickups_at_one_door_are_one_stop_collected_once_each_also_after_an_offline_reload(context, live_server):
@@ -82,7 +86,7 @@ def test_three_pickups_at_one_door_are_one_stop_collected_once_each_also_after_a
     stop = page.locator("li.stop.door")
     assert stop.count() == 1 and sorted(map(int, stop.get_attribute("data-pickups").split(","))) == sorted(door)
     assert "3 pickups" in stop.inner_text()
-    _screenshot(page, "route-door-390")
+    _screenshot(page, "route-door-390", "li.stop.door")
     stop.locator("a.stop-main").click()
     page.wait_for_selector("#collect-all")
     items = page.eval_on_selector_all("li.door-item", "(lis) => lis.map((li) => Number(li.dataset.item))")
@@ -93,7 +97,8 @@ def test_three_pickups_at_one_door_are_one_stop_collected_once_each_also_after_a
     # Nothing is finished until a grade is chosen: no grade is ever recorded that was not tapped.
     assert page.locator("#collect-all-finish").is_hidden()
     assert page.eval_on_selector_all("li.door-item input[type=radio]:checked", "(rs) => rs.length") == 1
-    _screenshot(page, "door-collect-all-390")
+    _screenshot(page, "door-top-390")
+    _screenshot(page, "door-collect-all-390", "#collect-all-panel")
     context.set_offline(True)
     page.click("button.grade-all-choice[data-grade='A']")
     assert page.inner_text("#collect-all-status") == "3 items set to grade A; 1 keeps the grade you gave."
@@ -101,6 +106,7 @@ def test_three_pickups_at_one_door_are_one_stop_collected_once_each_also_after_a
     page.click(f"li.door-item[data-item='{items[-1]}'] label.grade:has-text('B')")
     page.click("#collect-all-finish")
     page.wait_for_selector("li.stop.door.done", state="attached")
+    _screenshot(page, "route-after-door-390")
     expected = {items[0]: "B", items[1]: "A", items[2]: "A", items[3]: "B"}
 
     def queued() -> dict[int, str]:

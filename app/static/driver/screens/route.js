@@ -49,15 +49,15 @@ function isDone(pickup) { return DONE_STATUSES.has(pickup.status) || Boolean(pic
  * @param {number} number
  * @param {number} noticeCount
  * @param {number} now
- * @param {{next?: boolean, today?: string}} [options]
+ * @param {{next?: boolean, today?: string, later?: boolean}} [options]
  */
-function card(stop, number, noticeCount, now, { next = false, today = "" } = {}) {
+function card(stop, number, noticeCount, now, { next = false, today = "", later = false } = {}) {
   const { pickups } = stop;
   const pickup = pickups.find((p) => !isDone(p)) || pickups[0];
   const many = pickups.length > 1;
   const done = stop.done;
   const items = pickups.reduce((sum, p) => sum + p.items.reduce((n, item) => n + item.quantity, 0), 0);
-  const warning = done ? null : windowWarning(pickup.window, now);
+  const warning = done || later ? null : windowWarning(pickup.window, now);
   const open = pickups.filter((p) => !isDone(p)).length;
   const pending = pickups.some((p) => p.pending);
   const name = many ? `${pickup.address?.line1 || pickup.reference} · ${pickups.length} pickups` : pickup.customer?.name || pickup.reference;
@@ -82,7 +82,8 @@ function card(stop, number, noticeCount, now, { next = false, today = "" } = {})
         warning ? h("span", { class: `status window-${warning.kind}`, "data-window": warning.kind }, warning.text) : null,
         pending ? h("span", { class: "status status-waiting" }, "Not sent yet") : null,
         noticeCount ? h("span", { class: "status status-alert" }, "⚠ Needs attention") : null))),
-  done ? null : h("div", { class: "stop-actions" }, mapLinks(pickup)));
+  // Navigating is for today's stops: a later day's card only opens (to call ahead, to read it).
+  done || later ? null : h("div", { class: "stop-actions" }, mapLinks(pickup)));
 }
 
 export async function render(root, params, { navigate, user }) {
@@ -91,13 +92,14 @@ export async function render(root, params, { navigate, user }) {
     const notices = await allNotices();
     const { timezone } = await settings();
     const today = dayKey(Date.now(), timezone);
-    const mine = pickups.filter((p) => dayKey(p.window?.start || Date.now(), timezone) <= today);
-    const open = mine.filter((p) => !DONE_STATUSES.has(p.status));
+    // The day's count is in stops, as the driver drives it (three parcels at one door are one stop).
+    const todays = groupStops(pickups, timezone, isDone).filter((s) => s.day <= today);
+    const open = todays.filter((s) => !s.done);
     const blocked = await getMeta("blocked_user");
     const sharing = await isSharingLocation();
     replace(root,
       h("h1", {}, "Today's route"),
-      h("p", { class: "muted" }, `${user.name} · ${fmtDay(new Date())} · ${open.length} of ${mine.length} to do`),
+      h("p", { class: "muted" }, `${user.name} · ${fmtDay(new Date())} · ${open.length} of ${plural(todays.length, "stop", "stops")} to do`),
       blocked ? h("p", { class: "notice notice-error", role: "alert" },
         `${blocked} is logged in, but this phone still holds ${user.name}'s unsent work. Log in as ${user.name} to send it.`) : null,
       notices.filter((n) => !pickups.some((p) => p.id === n.pickup_id)).map((notice) =>
@@ -150,7 +152,7 @@ export async function render(root, params, { navigate, user }) {
         const ofDay = later.filter((s) => s.day === day);
         return h("section", { class: "route-day", "data-day": day, "aria-labelledby": `day-${day}` },
           h("h2", { id: `day-${day}` }, `${dayHeading(day, today)} (${plural(ofDay.length, "stop", "stops")})`),
-          h("ol", { class: "stops" }, ofDay.map((s, i) => card(s, i + 1, noticesOf(s), now))));
+          h("ol", { class: "stops" }, ofDay.map((s, i) => card(s, i + 1, noticesOf(s), now, { later: true }))));
       }),
     ];
   }
