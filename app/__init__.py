@@ -43,6 +43,7 @@ def _init_extensions(app: Flask) -> None:
     from app.core.security import register_security_headers
     from app.core.templating import register_template_filters
     from app.core.transactions import register_unit_of_work
+    from app.outbox.metrics import register_outbox_metrics
     from app.photos.storage import init_app as init_photo_storage
 
     # First: the id converter must be in place before any route is added.
@@ -71,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
     register_observability(app)
+    register_outbox_metrics()
     register_error_handlers(app)
     register_api_key_auth(app)
     register_unit_of_work(app)

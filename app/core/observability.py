@@ -26,7 +26,8 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.registry import Collector
 
 bp = Blueprint("observability", __name__)
 
@@ -46,9 +47,15 @@ SYNC_PUSH_SECONDS = Histogram(
 )
 PHOTO_BYTES = Counter("backhaul_photo_bytes_total", "Photo bytes received from phones and served to staff.", ["direction"])
 RATE_LIMITED = Counter("backhaul_rate_limited_total", "Requests refused by a rate limit (429), by route.", ["endpoint"])
-# Set by the outbox worker where one exists (messages); absent here it stays at zero.
-OUTBOX_DEPTH = Gauge("backhaul_outbox_depth", "Messages waiting in the outbox.", multiprocess_mode="max")
-OUTBOX_OLDEST_SECONDS = Gauge("backhaul_outbox_oldest_age_seconds", "Age of the oldest waiting message.", multiprocess_mode="max")
+# Figures read from the database when /metrics is scraped (e.g. the outbox's depth), registered by
+# the domain that owns them. They are not process gauges: with several workers each process would
+# report its own stale copy, while a scrape-time query gives the one true value.
+_SCRAPE_REGISTRY = CollectorRegistry(auto_describe=False)
+
+
+def add_scrape_collector(collector: Collector) -> None:
+    """Have ``collector`` (its ``collect()`` yields metric families) run on every scrape of /metrics."""
+    _SCRAPE_REGISTRY.register(collector)
 
 
 def request_id() -> str | None:
@@ -169,4 +176,4 @@ def metrics() -> Response:
         response = Response("metrics need Authorization: Bearer <METRICS_TOKEN>\n", status=401, mimetype="text/plain")
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return Response(generate_latest(_registry()), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(_registry()) + generate_latest(_SCRAPE_REGISTRY), mimetype=CONTENT_TYPE_LATEST)

@@ -70,3 +70,28 @@ def test_gunicorn_logs_json_lines_with_request_ids_and_no_secrets_and_metrics_co
     assert push_line["request_id"] == pushed.headers["X-Request-ID"] and push_line["status"] == 200 and push_line["duration_ms"] > 0
     for secret in (TEST_PASSWORD, "wrong horse", TOKEN_IN_URL, token):
         assert secret not in log, secret
+
+
+def test_metrics_show_the_outbox_depth_and_its_oldest_waiting_message(app, db, client):
+    from datetime import timedelta
+
+    from app.core.models import utcnow
+    from app.outbox.models import MessageStatus, OutboxMessage
+
+    app.config["METRICS_TOKEN"] = "scrape-me"
+    now = utcnow()
+    db.session.add_all([
+        OutboxMessage(channel="email", topic="scheduled", recipient="a@example.com", status=MessageStatus.PENDING, created_at=now - timedelta(hours=2)),
+        OutboxMessage(channel="webhook", topic="pickup.created", recipient="https://example.com/h", status=MessageStatus.PENDING, created_at=now - timedelta(minutes=5)),
+        OutboxMessage(channel="email", topic="collected", recipient="b@example.com", status=MessageStatus.DEAD, created_at=now - timedelta(days=3)),
+        OutboxMessage(channel="email", topic="received", recipient="c@example.com", status=MessageStatus.SENT, created_at=now - timedelta(days=9)),
+    ])  # fmt: skip
+    db.session.commit()
+    text = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).text
+    lines = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("backhaul_outbox")}
+    assert lines['backhaul_outbox_depth{status="pending"}'] == 2
+    assert lines['backhaul_outbox_depth{status="dead"}'] == 1
+    assert lines['backhaul_outbox_depth{status="held"}'] == 0
+    assert 'backhaul_outbox_depth{status="sent"}' not in lines
+    # The dead and sent ones are not being tried: the oldest waiting is the two-hour-old email.
+    assert 2 * 3600 - 60 < lines["backhaul_outbox_oldest_age_seconds"] < 2 * 3600 + 600
