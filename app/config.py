@@ -142,6 +142,8 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "SYNC_RETENTION_DAYS": 30,
         # Finished pickups (collected, failed, received) stay on the phone this long.
         "SYNC_FINISHED_VISIBLE_HOURS": 12,
+        # The phone carries the driver's pickups from today to this many days ahead (the driver's hub's days).
+        "SYNC_DAYS_AHEAD": _count("SYNC_DAYS_AHEAD", env.get("SYNC_DAYS_AHEAD"), default=2),
         "SYNC_CLOCK_SKEW_FLAG_SECONDS": 300,
         # A phone that says it has held unsent work longer than this stands out on /dispatch/drivers.
         "SYNC_HELD_FLAG_MINUTES": _count("SYNC_HELD_FLAG_MINUTES", env.get("SYNC_HELD_FLAG_MINUTES"), default=120),

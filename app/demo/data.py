@@ -136,6 +136,8 @@ def load_demo_data(*, drivers: int = 3, pickups: int = 40, day: date | None = No
         # Most of the day is already planned; a few are left for the dispatcher to assign.
         if driver_users and n < pickups * 3 // 4:
             assign_pickup(pickup, driver_users[n % len(driver_users)], actor=dispatcher)
+    if driver_users:
+        _one_door(hub, dispatcher, driver_users[0], day, existing + pickups, tz)
     db.session.flush()
     # The newest pickup is one of the unassigned ones: its page shows every customer action.
     newest = db.session.scalar(select(Pickup).order_by(Pickup.id.desc()).limit(1))
@@ -143,6 +145,34 @@ def load_demo_data(*, drivers: int = 3, pickups: int = 40, day: date | None = No
         dispatcher=dispatcher.email, drivers=[d.email for d in driver_users], hub_clerk=clerk.email,
         customer_url=customer_url(newest) if newest else None,
     )
+
+
+# Three returns at one office: on the phone they are one stop ("collect everything here").
+ONE_DOOR = [
+    ("Studio Noord (reception)", [("LAP-T14", "ThinkPad T14 laptop", "Lease ended")]),
+    ("Kaan Architects", [("MON-27", '27" monitor', "Trade-in"), ("DOCK-USB", "USB-C dock", "Trade-in")]),
+    ("Bureau Vondel", [("PHN-S23", "Samsung Galaxy S23", "Changed mind")]),
+]
+
+
+def _one_door(hub: Hub, dispatcher: User, driver: User, day: date, numbered_from: int, tz: ZoneInfo) -> None:
+    start = datetime.combine(day, time(11, 0), tzinfo=tz)
+    for n, (name, items) in enumerate(ONE_DOOR, start=1):
+        pickup = create_pickup(
+            {
+                "reference": f"RMA-{day:%y%m%d}-{numbered_from + n:04d}",
+                "customer": {"name": name, "phone": "+31 20 555 0142", "email": f"office{n}@example.com"},
+                "address": {"line1": "Herengracht 182", "line2": f"{n}e verdieping", "city": "Amsterdam", "postcode": "1016 BR",
+                            "country": "NL", "lat": 52.3747, "lon": 4.8880},
+                "window": {"start": start, "end": start + timedelta(hours=2)},
+                "notes": "Office building: ask at the front desk.",
+                "items": [{"sku": sku, "description": desc, "quantity": 1, "reason": reason} for sku, desc, reason in items],
+                "hub_id": hub.id,
+            },
+            actor=dispatcher,
+            source="created",
+        )
+        assign_pickup(pickup, driver, actor=dispatcher)
 
 
 def existing_demo_logins() -> DemoLogins | None:

@@ -87,6 +87,8 @@ class Pickup(TimestampMixin, Model):
         Index("ix_pickups_driver_change", "driver_id", "change_seq"),
         # Reset pulls: one driver's open pickups, and their finished ones changed lately (app.sync.scope).
         Index("ix_pickups_driver_status_updated", "driver_id", "status", "updated_at"),
+        # The phone's days (app.sync.scope): one driver's pickups of a range of days.
+        Index("ix_pickups_driver_window", "driver_id", "window_start"),
         # The sync age-out sweep: finished pickups whose last change is old enough.
         Index("ix_pickups_updated_at", "updated_at"),
         # The report: one hub's pickups of a range of days.

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Table, func, insert, select
 from sqlalchemy.orm import selectinload
@@ -27,6 +26,7 @@ from app.extensions import db
 from app.hubs.models import Hub
 from app.pickups import events
 from app.pickups.changes import numbered_together, touch
+from app.pickups.days import day_bounds, day_of, driver_timezone
 from app.pickups.fields import changed_fields, pickup_columns
 from app.pickups.models import Pickup, PickupItem, PickupStatus
 from app.pickups.states import FINAL_STATUSES, OPEN_STATUSES, check_transition
@@ -112,7 +112,7 @@ def create_pickups(planned: Sequence[NewPickup], *, actor: User | None, source: 
     pickups: list[Pickup] = []
     # Everything is decided before the first write, so each pickup is inserted once, already assigned.
     with numbered_together(), db.session.no_autoflush:
-        positions = _next_route_positions({plan.driver.id for plan in planned if plan.driver is not None})
+        positions = RoutePositions()
         for plan in planned:
             pickup = Pickup(**pickup_columns(plan.data), status=PickupStatus.UNASSIGNED, hub_id=plan.hub.id, access_notes="", version=0)
             pickup.notes = pickup.notes or ""
@@ -230,12 +230,15 @@ def update_pickup(pickup: Pickup, data: dict[str, Any], *, actor: User) -> Picku
     new_driver = get_driver(data["driver_id"]) if data.get("driver_id") and data["driver_id"] != pickup.driver_id else None
 
     # Every check passed: from here on, nothing refuses.
+    old_start = pickup.window_start
     for column, value in changes.values():
         setattr(pickup, column, value)
     changed = list(changes)
     if "items" in data:
         pickup.items = new_items
         changed.append("items")
+    if pickup.driver is not None and not ("driver_id" in data and data["driver_id"] != pickup.driver_id):
+        _follow_window_to_its_day(pickup, pickup.driver, old_start)
     if "driver_id" in data and data["driver_id"] != pickup.driver_id:
         if new_driver is None:
             unassign_pickup(pickup, actor=actor)
@@ -247,6 +250,13 @@ def update_pickup(pickup: Pickup, data: dict[str, Any], *, actor: User) -> Picku
         events.announce([events.PickupEdited(pickup, actor.id, tuple(changed))])
     db.session.flush()
     return pickup
+
+
+def _follow_window_to_its_day(pickup: Pickup, driver: User, old_start: datetime) -> None:
+    """A window moved to another day takes the pickup to the end of that day's route (positions belong to the day)."""
+    positions = RoutePositions()
+    if positions.day_of(driver, old_start)[0] != positions.day_of(driver, pickup.window_start)[0]:
+        pickup.route_position = positions.take(driver, pickup.window_start, leaving=pickup)
 
 
 def _replacement_items(pickup: Pickup, items: list[dict[str, Any]]) -> list[PickupItem]:
@@ -305,17 +315,37 @@ def get_driver(driver_id: int) -> User:
     return driver
 
 
-def _next_route_positions(driver_ids: set[int]) -> dict[int, int]:
-    """Each driver's next free route position: one query for any number of drivers."""
-    if not driver_ids:
-        return {}
-    rows = db.session.execute(
-        select(Pickup.driver_id, func.max(Pickup.route_position))
-        .where(Pickup.driver_id.in_(driver_ids), Pickup.status.in_(OPEN_STATUSES))
-        .group_by(Pickup.driver_id)
-    ).all()
-    last: dict[int, int] = {driver_id: position or 0 for driver_id, position in rows if driver_id is not None}
-    return {driver_id: last.get(driver_id, 0) + 1 for driver_id in driver_ids}
+class RoutePositions:
+    """The next free route position of each driver's day, counted on as pickups are placed.
+
+    Positions belong to the driver's day (``app.pickups.days``): Tuesday's stops
+    are numbered 1..n and Wednesday's 1..m, so placing or ordering one day never
+    moves another. One query per driver and day, however many pickups are placed.
+    """
+
+    def __init__(self) -> None:
+        self._next: dict[tuple[int, date], int] = {}
+        self._timezones: dict[int, str] = {}
+
+    def day_of(self, driver: User, window_start: datetime) -> tuple[date, str]:
+        tz_name = self._timezones.get(driver.id) or self._timezones.setdefault(driver.id, driver_timezone(driver))
+        return day_of(window_start, tz_name), tz_name
+
+    def take(self, driver: User, window_start: datetime, *, leaving: Pickup | None = None) -> int:
+        """The position after every stop already on that day of the driver's route (``leaving`` not counted)."""
+        day, tz_name = self.day_of(driver, window_start)
+        key = (driver.id, day)
+        if key not in self._next:
+            start, end = day_bounds(day, tz_name)
+            query = select(func.max(Pickup.route_position)).where(
+                Pickup.driver_id == driver.id, Pickup.window_start >= start, Pickup.window_start < end, Pickup.status != PickupStatus.CANCELLED
+            )
+            if leaving is not None and leaving.id is not None:
+                query = query.where(Pickup.id != leaving.id)
+            self._next[key] = (db.session.scalar(query) or 0) + 1
+        position = self._next[key]
+        self._next[key] += 1
+        return position
 
 
 def assign_pickup(pickup: Pickup, driver: User, *, actor: User | None) -> Pickup:
@@ -330,19 +360,18 @@ def assign_pickups(pickups: Sequence[Pickup], driver: User, *, actor: User | Non
     todo = [p for p in pickups if not (p.driver_id == driver.id and p.status is PickupStatus.ASSIGNED)]
     for pickup in todo:
         check_transition(pickup.status, PickupStatus.ASSIGNED)
-    positions = _next_route_positions({driver.id})
+    positions = RoutePositions()
     events.announce([_assign(pickup, driver, positions, actor=actor) for pickup in todo])
 
 
-def _assign(pickup: Pickup, driver: User, positions: dict[int, int], *, actor: User | None) -> events.PickupAssigned:
-    """Put the pickup on the driver's route at their next position (``positions`` counts on)."""
+def _assign(pickup: Pickup, driver: User, positions: RoutePositions, *, actor: User | None) -> events.PickupAssigned:
+    """Put the pickup at the end of its day on the driver's route (``positions`` counts on)."""
     previous_id = pickup.driver_id
     previous = db.session.get(User, previous_id) if previous_id is not None else None
     pickup.driver_id = driver.id
     if "driver" in pickup.__dict__:  # keep a loaded relationship in step with the column
         pickup.driver = driver
-    pickup.route_position = positions[driver.id]
-    positions[driver.id] += 1
+    pickup.route_position = positions.take(driver, pickup.window_start, leaving=pickup)
     if previous is not None and previous.id != driver.id:
         message, kind = f"Reassigned from {previous.name} to {driver.name}.", "reassigned"
     else:
@@ -390,7 +419,7 @@ def cancel_pickup(pickup: Pickup, reason: str, *, actor: User | None, by_custome
 
 
 def order_route(driver: User, pickup_ids: Sequence[int], *, actor: User) -> list[Pickup]:
-    """Put the driver's pickups in this order (positions 1..n)."""
+    """Put the driver's pickups in this order (positions 1..n within each of their days)."""
     _check_driver(driver)
     if len(set(pickup_ids)) != len(pickup_ids):
         raise InvalidInput("A pickup appears twice in the route.", fields={"pickup_ids": ["Duplicates."]})
@@ -402,7 +431,13 @@ def order_route(driver: User, pickup_ids: Sequence[int], *, actor: User) -> list
         )
     ordered = [pickups[pid] for pid in pickup_ids]
     moved: list[events.DomainEvent] = []
-    for position, pickup in enumerate(ordered, start=1):
+    # Each day of the list is numbered on its own, in the order given: positions belong to the
+    # driver's day, so a list that spans Tuesday and Wednesday never interleaves them.
+    days = RoutePositions()
+    counters: dict[date, int] = {}
+    for pickup in ordered:
+        day, _ = days.day_of(driver, pickup.window_start)
+        position = counters[day] = counters.get(day, 0) + 1
         if pickup.route_position != position:
             pickup.route_position = position
             touch(pickup)
@@ -438,13 +473,6 @@ def get_pickup(pickup_id: int, *, viewer: User) -> Pickup:
 def require_dispatcher(user: User) -> None:
     if not user.can_dispatch:
         raise Forbidden("Only dispatchers can do this.")
-
-
-def day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
-    """The UTC instants at which ``day`` starts and ends in the given timezone."""
-    tz = ZoneInfo(tz_name)
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    return start, start + timedelta(days=1)
 
 
 def pickups_query(

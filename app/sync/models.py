@@ -112,3 +112,19 @@ class SyncState(Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     finished_hidden_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tombstones_purged_through: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SyncDriverDays(Model):
+    """The days a driver's phones carry, as the last pull counted them: from ``days_start`` to ``days_end``.
+
+    Stored rather than worked out afresh at each pull so that a pull evaluates
+    the scope with the same days whose crossing pickups were given change
+    numbers (``app.sync.scope.carry_days``): at midnight the stored days move and
+    the pickups entering or leaving them are stamped in the same transaction.
+    """
+
+    __tablename__ = "sync_driver_days"
+
+    driver_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    days_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    days_end: Mapped[datetime] = mapped_column(UTCDateTime)

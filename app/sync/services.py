@@ -27,7 +27,7 @@ from app.pickups.timeline import write_timeline
 from app.sync.models import MutationStatus, SyncClient, SyncMutation, SyncTombstone
 from app.sync.mutations import Batch, Mutation, Rejected, apply_mutation, keep_rejected_facts, read_mutation, skew_seconds
 from app.sync.schemas import driver_pickup_schema
-from app.sync.scope import age_out_finished_pickups, in_scope, scope_exit_reason, scope_parts, sync_state
+from app.sync.scope import Scope, age_out_finished_pickups, carry_days, current_scope, in_scope, scope_exit_reason, scope_parts, sync_state
 from app.sync.settings import driver_settings
 
 # How often a pull records the phone's last contact (sync health page).
@@ -328,7 +328,9 @@ def pull_changes(
         # at most twice a minute, so a phone pulling after every action does not write every time.
         client.last_pull_at = now
         db.session.flush()
-    hidden_before = age_out_finished_pickups(now, timedelta(hours=current_app.config["SYNC_FINISHED_VISIBLE_HOURS"]))
+    config = current_app.config
+    age_out_finished_pickups(now, timedelta(hours=config["SYNC_FINISHED_VISIBLE_HOURS"]))
+    carry_days(driver, now, config["SYNC_DAYS_AHEAD"])
     head = last_change_number()
     purged_through = sync_state().tombstones_purged_through
     reset = cursor is None or cursor == 0 or cursor <= purged_through or cursor > newest_change_number()
@@ -336,11 +338,15 @@ def pull_changes(
         # A writer that announced late (app.pickups.changes) holds the watermark just below
         # a cursor this phone already has: nothing new is visible yet; the cursor stays.
         head = cursor
+    # The scope is read after the watermark: a sweep that moved it (another pull's) had committed
+    # its stamps by then, so they are at or below ``head`` and judged by the scope they made;
+    # a sweep still running has numbers above ``head``, which the next pull judges.
+    scope = current_scope(driver.id)
     if reset:
-        changes = _full_state(driver, hidden_before)
+        changes = _full_state(scope)
     else:
         assert cursor is not None
-        changes = _delta(driver, cursor, head, hidden_before)
+        changes = _delta(scope, cursor, head)
     if client is not None and client.last_cursor != head and client.last_pull_at == now:
         client.last_cursor = head
     return {
@@ -348,7 +354,7 @@ def pull_changes(
         "last_mutation_id": client.last_mutation_id if client is not None else 0,
         "reset": reset,
         "changes": changes,
-        "settings": driver_settings(),
+        "settings": driver_settings(driver),
     }
 
 
@@ -360,21 +366,21 @@ def _delete(pickup_id: int, reason: str, message: str | None = None) -> dict[str
     return {"entity": "pickup", "id": pickup_id, "op": "delete", "version": None, "data": {"reason": reason, "message": message}}
 
 
-def reset_queries(driver_id: int, hidden_before: datetime | None) -> list[Select[Pickup]]:
+def reset_queries(scope: Scope) -> list[Select[Pickup]]:
     """A reset pull's queries: the driver's route, filtered in SQL, so its cost follows the route and not the history.
 
-    One range of ``ix_pickups_driver_status_updated`` each (scope parts, app.sync.scope);
-    two queries rather than an OR, which SQLite would answer by reading the whole history.
+    One index range each (scope parts, app.sync.scope); separate queries rather
+    than an OR, which SQLite would answer by reading the whole history.
     """
-    return [select(Pickup).where(part).options(selectinload(Pickup.items)) for part in scope_parts(driver_id, hidden_before)]
+    return [select(Pickup).where(part).options(selectinload(Pickup.items)) for part in scope_parts(scope)]
 
 
 def _route_order(pickup: Pickup) -> tuple[Any, ...]:
     return (pickup.route_position is None, pickup.route_position or 0, pickup.window_start, pickup.id)
 
 
-def _full_state(driver: User, hidden_before: datetime | None) -> list[dict[str, Any]]:
-    pickups = [pickup for query in reset_queries(driver.id, hidden_before) for pickup in db.session.scalars(query)]
+def _full_state(scope: Scope) -> list[dict[str, Any]]:
+    pickups = [pickup for query in reset_queries(scope) for pickup in db.session.scalars(query)]
     return [_put(pickup) for pickup in sorted(pickups, key=_route_order)]
 
 
@@ -391,15 +397,16 @@ def delta_queries(driver_id: int, cursor: int, head: int) -> tuple[Select[Pickup
     return changed, left
 
 
-def _delta(driver: User, cursor: int, head: int, hidden_before: datetime | None) -> list[dict[str, Any]]:
-    changed_query, left_query = delta_queries(driver.id, cursor, head)
+def _delta(scope: Scope, cursor: int, head: int) -> list[dict[str, Any]]:
+    changed_query, left_query = delta_queries(scope.driver_id, cursor, head)
     changed = db.session.scalars(changed_query)
     latest: dict[int, tuple[int, dict[str, Any]]] = {}
     for pickup in changed:
-        if in_scope(pickup, driver.id, hidden_before):
+        if in_scope(pickup, scope):
             change = _put(pickup)
         else:
-            change = _delete(pickup.id, scope_exit_reason(pickup, driver.id), pickup.cancel_reason)
+            reason = scope_exit_reason(pickup, scope)
+            change = _delete(pickup.id, reason, pickup.cancel_reason if reason == "cancelled" else None)
         latest[pickup.id] = (pickup.change_seq or 0, change)
     left = db.session.execute(left_query)
     for pickup_id, number, reason in left:

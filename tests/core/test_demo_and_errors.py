@@ -9,13 +9,15 @@ def test_demo_data_makes_a_realistic_day_and_is_not_loaded_twice(app, db):
     assert "dispatcher@backhaul.test" in result.output and "backhaul-demo" in result.output
     assert db.session.query(User).filter_by(role=Role.DRIVER).count() == 3
     pickups = db.session.query(Pickup).all()
-    assert len(pickups) == 40
+    assert len(pickups) == 40 + 3  # and three at one office, for driver 1: one stop on the phone
+    door = [p for p in pickups if p.address_line1 == "Herengracht 182"]
+    assert len(door) == 3 and {p.driver.email for p in door} == {"driver1@backhaul.test"}
     assert all(p.lat and p.lon and p.items for p in pickups)
     assert {p.status for p in pickups} == {PickupStatus.ASSIGNED, PickupStatus.UNASSIGNED}
     again = runner.invoke(args=["demo-data", "--if-empty"])
     assert "already has data" in again.output
     assert "driver1@backhaul.test" in again.output  # a second `make run` still says how to log in
-    assert db.session.query(Pickup).count() == 40
+    assert db.session.query(Pickup).count() == 43
 
 
 def test_demo_history_gives_the_reports_received_days_with_value_and_landfill(app, db):
@@ -74,7 +76,7 @@ def test_make_run_on_a_later_day_moves_the_open_demo_pickups_to_today(app, db):
     routes = {p.id: (p.driver_id, p.route_position) for p in db.session.query(Pickup)}
     result = app.test_cli_runner().invoke(args=["demo-data", "--if-empty"])
     assert result.exit_code == 0, result.output
-    assert "Moved 6 open demo pickups to today" in result.output
+    assert "Moved 9 open demo pickups to today" in result.output
     db.session.expire_all()
     pickups = db.session.query(Pickup).all()
     assert {p.window_start.astimezone(tz).date() for p in pickups} == {today}

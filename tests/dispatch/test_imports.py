@@ -225,7 +225,8 @@ def test_the_downloadable_template_imports_cleanly(hub):
 # --- committing ----------------------------------------------------------------------------------
 
 def test_commit_creates_pickups_like_create_pickup_would(hub, dispatcher, driver, create_pickup, db):
-    before = create_pickup(driver=driver)  # the driver already has stop 1
+    # The driver already has stop 1 that day (positions belong to the driver's day).
+    before = create_pickup(driver=driver, window={"start": "2030-03-04T08:00:00+01:00", "end": "2030-03-04T09:00:00+01:00"})
     text = make_csv([import_row(driver_email=driver.email), import_row(sku="B"), import_row(reference="RMA-2")])
     csv_import = imports.store_import(text.encode(), filename="r.csv", uploader=dispatcher, hub=hub)
     result = imports.commit_import(csv_import.id, actor=dispatcher)

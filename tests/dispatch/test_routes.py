@@ -199,3 +199,32 @@ def test_accepting_a_route_refuses_a_pickup_of_another_hub(api_client, dispatche
     assert answer.status_code == 422 and "another hub" in answer.json["error"]["message"]
     db.session.expire_all()
     assert db.session.get(Pickup, ours.id).driver_id is None and db.session.get(Pickup, theirs.id).driver_id is None
+
+
+def test_route_positions_belong_to_the_drivers_day(api_client, console, dispatcher, driver, located_hub, create_pickup, db):  # type: ignore[no-untyped-def]
+    tuesday = datetime.now(TZ).date() + timedelta(days=1)
+    wednesday = tuesday + timedelta(days=1)
+    tue = [_pickup(create_pickup, tuesday, 9 + n, 52.37, 4.80 + n / 100, driver) for n in range(3)]
+    wed = [_pickup(create_pickup, wednesday, 9 + n, 52.37, 4.80 + n / 100, driver) for n in range(2)]
+    # Each day counts from 1, however the assignments were interleaved.
+    assert [p.route_position for p in tue] == [1, 2, 3] and [p.route_position for p in wed] == [1, 2]
+    api = api_client(dispatcher)
+    # Ordering Tuesday (the console's order form) leaves Wednesday as it was.
+    reordered = [tue[2].id, tue[0].id, tue[1].id]
+    saved = console.post(f"/dispatch/routes/{driver.id}/order", {"date": tuesday.isoformat(), "pickup_ids": ",".join(map(str, reordered))})
+    assert saved.status_code == 303
+    db.session.expire_all()
+    assert [db.session.get(Pickup, i).route_position for i in reordered] == [1, 2, 3]
+    assert [db.session.get(Pickup, p.id).route_position for p in wed] == [1, 2]
+    # A list that spans both days numbers each day on its own, in the order given.
+    mixed = [wed[1].id, tue[0].id, wed[0].id, tue[1].id, tue[2].id]
+    assert api.post("/api/v1/pickups/route", json={"driver_id": driver.id, "pickup_ids": mixed}).status_code == 200
+    db.session.expire_all()
+    assert [db.session.get(Pickup, i).route_position for i in mixed] == [1, 1, 2, 2, 3]
+    # A window moved to Wednesday takes the pickup to the end of Wednesday's route.
+    moved = api.patch(f"/api/v1/pickups/{tue[0].id}", json={"window": {"start": _at(wednesday, 15).isoformat(), "end": _at(wednesday, 17).isoformat()}})
+    assert moved.status_code == 200, moved.json
+    assert moved.json["route_position"] == 3
+    # A new Tuesday pickup comes after Tuesday's last stop, not after the driver's last of any day.
+    late = _pickup(create_pickup, tuesday, 16, 52.37, 4.9, driver)
+    assert late.route_position == 4

@@ -25,9 +25,9 @@ def without_comments(text: str) -> str:
     return re.sub(r"(?m)^\s*//.*$", "", text)
 
 
-def test_the_phone_reads_only_settings_keys_the_pull_carries(app):
+def test_the_phone_reads_only_settings_keys_the_pull_carries(app, driver):
     with app.app_context():
-        sent = driver_settings()
+        sent = driver_settings(driver)
     code = without_comments(source("settings.js"))
     # settings.js names the pull's settings `server` and its photo block `photo`.
     top = set(re.findall(r"\bserver\.([A-Za-z_]\w*)", code))

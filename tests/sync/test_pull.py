@@ -119,8 +119,11 @@ def test_malformed_pull_arguments_are_422(phone, query):
     assert response.json["error"]["code"] == "validation_error"
 
 
-def test_finished_pickups_age_out_of_the_phone(phone, driver, create_pickup, db, app):
-    done, open_ = create_pickup(driver=driver), create_pickup(driver=driver)
+def test_finished_pickups_of_past_days_age_out_of_the_phone(phone, driver, create_pickup, db, app):
+    """Today's finished pickups stay all day ("Done today"); a past day's go twelve hours after they finished."""
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1, hours=2)
+    window = {"start": yesterday.isoformat(), "end": (yesterday + timedelta(hours=2)).isoformat()}
+    done, open_ = create_pickup(driver=driver, window=window), create_pickup(driver=driver)
     p = phone()
     p.push(p.mutation("collect_items", pickup_id=done.id, items=collect_all(done)))
     p.pull()

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
 
+from app.sync.scope import Scope
 from app.sync.services import delta_queries, reset_queries
 from bench.sync_data import insert_pickups
 
@@ -44,10 +45,12 @@ def test_pull_queries_use_the_driver_indexes(db, hub, create_user):
     pickups_plan, tombstones_plan = _plan(db, changed), _plan(db, left)
     assert "ix_pickups_driver_change" in pickups_plan, pickups_plan
     assert "ix_sync_tombstones_driver_seq" in tombstones_plan, tombstones_plan
-    # A reset: the open pickups and the recently finished ones, not the 2,000 of the driver's history.
-    hidden_before = datetime.now(timezone.utc) - timedelta(hours=12)
-    reset_plans = [_plan(db, query) for query in reset_queries(drivers[3].id, hidden_before)]
-    for plan in reset_plans:
+    # A reset: the driver's days, past days' open pickups and the recently finished ones, not the 2,000 of their history.
+    now = datetime.now(timezone.utc)
+    scope = Scope(drivers[3].id, now - timedelta(hours=10), now + timedelta(days=2), now - timedelta(hours=12))
+    reset_plans = [_plan(db, query) for query in reset_queries(scope)]
+    assert "ix_pickups_driver_window" in reset_plans[0], reset_plans[0]
+    for plan in reset_plans[1:]:
         assert "ix_pickups_driver_status_updated" in plan, plan
     for plan in (pickups_plan, tombstones_plan, *reset_plans):
         _no_full_scan(plan)

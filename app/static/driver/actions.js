@@ -4,8 +4,9 @@
 // these; they never import each other.
 
 import { deleteDraft, getLocal, photosOfPickup, updateLocal } from "./db.js";
-import { enqueue } from "./outbox.js";
+import { enqueue, enqueueTogether } from "./outbox.js";
 import { settings } from "./settings.js";
+import { DONE_STATUSES } from "./words.js";
 
 /**
  * The first action at a stop records the arrival (once).
@@ -70,5 +71,27 @@ export async function finishCollection(pickup, draft, { signaturePhotoId = null,
   if (signedBy) args.handed_over_by = signedBy;
   await enqueue("collect_items", args, { pickupId: pickup.id, photoIds: signaturePhotoId ? [...photoIds, signaturePhotoId] : photoIds });
   await deleteDraft(collectionDraftKey(pickup.id));
+  return { ok: true, problems: [] };
+}
+
+/**
+ * "Collect everything here": one collect_items per pickup of the stop, queued together (all or
+ * none, never twice), each with its own items and grades; their drafts go.
+ * @param {{pickup: any, draft: any}[]} collections
+ */
+export async function finishCollections(collections) {
+  const config = await settings();
+  /** @type {string[]} */
+  const problems = [];
+  const actions = [];
+  for (const { pickup, draft } of collections) {
+    const built = await buildCollection(pickup, draft, config);
+    problems.push(...built.problems.map((problem) => (collections.length > 1 ? `${pickup.customer?.name || pickup.reference}: ${problem}` : problem)));
+    actions.push({ name: "collect_items", args: { pickup_id: pickup.id, items: built.items, signature_photo_id: null }, pickupId: pickup.id, photoIds: built.photoIds });
+  }
+  if (problems.length) return { ok: false, problems };
+  const written = await enqueueTogether(actions, { once: "collect_items", doneStatuses: DONE_STATUSES });
+  if (!written) return { ok: false, problems: ["These pickups are already recorded as collected."] };
+  for (const { pickup } of collections) await deleteDraft(collectionDraftKey(pickup.id));
   return { ok: true, problems: [] };
 }

@@ -161,6 +161,47 @@ export async function addMutation(fields, photoIds = []) {
 }
 
 /**
+ * Write several mutations with consecutive ids in one transaction: all of them or none, so a
+ * reload or a crash never leaves half of a "collect everything here". When `once` names a
+ * mutation and any of these pickups already has one queued or acknowledged, or is done, nothing
+ * is written and null is returned (a second tap records nothing twice).
+ * @param {{name: string, args: Record<string, any>, device_time: string, location: any, pickup_id: number | null, photoIds?: string[]}[]} list
+ * @param {{once?: string, doneStatuses?: Set<string>}} [options]
+ */
+export async function addMutations(list, { once, doneStatuses } = {}) {
+  const tx = (await db()).transaction(["meta", "outbox", "acked", "pickups", "photos"], "readwrite");
+  const meta = tx.objectStore("meta");
+  let id = (await meta.get("next_mutation_id")) || 1;
+  const written = [];
+  for (const { photoIds = [], ...fields } of list) {
+    const pickup = fields.pickup_id ? await tx.objectStore("pickups").get(fields.pickup_id) : null;
+    if (once && fields.pickup_id) {
+      const earlier = [
+        ...(await tx.objectStore("outbox").index("pickup_id").getAll(fields.pickup_id)),
+        ...(await tx.objectStore("acked").index("pickup_id").getAll(fields.pickup_id)),
+      ];
+      if (earlier.some((m) => m.name === once) || (pickup && doneStatuses?.has(pickup.status))) {
+        tx.abort();
+        await tx.done.catch(() => {});
+        return null;
+      }
+    }
+    const mutation = { id, ...fields, base_version: pickup ? pickup.version : null, created_at: Date.now() };
+    await tx.objectStore("outbox").add(mutation);
+    const photos = tx.objectStore("photos");
+    for (const photoId of photoIds) {
+      const photo = await photos.get(photoId);
+      if (photo) await photos.put({ ...photo, state: "queued", mutation_id: id });
+    }
+    written.push(mutation);
+    id += 1;
+  }
+  await meta.put(id, "next_mutation_id");
+  await tx.done;
+  return written;
+}
+
+/**
  * Remove the newest mutation if it is this pickup's and no push carried it yet;
  * its photos go back to being drafts. Returns it, or null.
  * @param {number} pickupId

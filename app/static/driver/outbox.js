@@ -6,7 +6,7 @@
 // push.js in the transaction that picks the batch), nowhere else.
 // Also: the pickups as the driver sees them, with their unsent actions applied.
 
-import { addMutation, getPickup, mutationsFor, pickupsWithMutations, removeNewestUnsent, unsentWork } from "./db.js";
+import { addMutation, addMutations, getPickup, mutationsFor, pickupsWithMutations, removeNewestUnsent, unsentWork } from "./db.js";
 import { emit } from "./events.js";
 import { currentLocation } from "./location.js";
 
@@ -24,6 +24,27 @@ export async function enqueue(name, args, { pickupId, photoIds = [] } = {}) {
   emit("changed", { pickupId });
   emit("queued", mutation);
   return mutation;
+}
+
+/**
+ * Queue one action per pickup together (all or none): one mutation each, so every pickup is
+ * still recorded as its own. Null when one of them already has `once` queued or is done.
+ * @param {{name: string, args: Record<string, any>, pickupId: number, photoIds?: string[]}[]} actions
+ * @param {{once?: string, doneStatuses?: Set<string>}} [options]
+ */
+export async function enqueueTogether(actions, options = {}) {
+  const device_time = new Date().toISOString();
+  const location = currentLocation();
+  const written = await addMutations(
+    actions.map(({ name, args, pickupId, photoIds = [] }) => ({ name, args, device_time, location, pickup_id: pickupId, photoIds })),
+    options,
+  );
+  if (!written) return null;
+  for (const mutation of written) {
+    emit("changed", { pickupId: mutation.pickup_id });
+    emit("queued", mutation);
+  }
+  return written;
 }
 
 /**

@@ -33,7 +33,8 @@ const FALLBACK = {
     {"code": "address_problem", "label": "Address problem"},
     {"code": "unsafe", "label": "Unsafe to collect"},
     {"code": "other", "label": "Other (say what happened)"}
-  ]
+  ],
+  "days_ahead": 2
 };
 // settings-fallback:end
 
@@ -51,6 +52,8 @@ const PHONE_MAX_BATCH = 200;
  * @property {string[]} photoRequiredGrades
  * @property {Term[]} grades
  * @property {Term[]} failureReasons
+ * @property {number} daysAhead
+ * @property {string} timezone the driver's hub's: where "today" ends
  */
 
 /** @returns {Promise<Settings>} */
@@ -67,6 +70,9 @@ export async function settings() {
     photoRequiredGrades: server.photo_required_grades,
     grades: server.grades,
     failureReasons: server.failure_reasons,
+    daysAhead: server.days_ahead,
+    // Until a pull names the hub's zone, the phone's own is the best guess.
+    timezone: server.timezone || Intl.DateTimeFormat().resolvedOptions().timeZone,
   };
 }
 

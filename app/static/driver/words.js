@@ -62,3 +62,25 @@ export function fmtAge(ms) {
 export function plural(n, one, many) {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** The route's day headings: today, tomorrow, then the date. */
+export const DAY_WORDS = { today: "Today", tomorrow: "Tomorrow", earlier: "From" };
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", timeZone: "UTC" });
+
+/**
+ * A "YYYY-MM-DD" day in the driver's words: "Today", "Tomorrow", or "Friday 4 December".
+ * @param {string} day
+ * @param {string} today
+ */
+export function dayHeading(day, today) {
+  if (day === today) return DAY_WORDS.today;
+  const noonUtc = (/** @type {string} */ d) => Date.parse(`${d}T12:00:00Z`);
+  if (Math.round((noonUtc(day) - noonUtc(today)) / 86400000) === 1) return `${DAY_WORDS.tomorrow} · ${fmtDate(day)}`;
+  return fmtDate(day);
+}
+
+/** @param {string} day "YYYY-MM-DD" */
+export function fmtDate(day) {
+  return dateFormat.format(new Date(`${day}T12:00:00Z`));
+}

@@ -6,8 +6,9 @@ import { dismissNotices, getLocal, noticesOf } from "../db.js";
 import { backLink, h, replace, toast } from "../dom.js";
 import { on } from "../events.js";
 import { formatLabelCode } from "../labelcode.js";
-import { mutationsFor, pickupViewById, undoLast } from "../outbox.js";
+import { allPickupViews, mutationsFor, pickupViewById, undoLast } from "../outbox.js";
 import { labelFor, settings } from "../settings.js";
+import { stopOf } from "../stops.js";
 import { mapLinks } from "../widgets.js";
 import { ACTION_WORDS, DONE_STATUSES, STATUS_WORDS, fmtTime, fmtWindow } from "../words.js";
 
@@ -40,7 +41,8 @@ export async function render(root, { pickupId }) {
       return;
     }
     const notices = await noticesOf(pickupId);
-    const { grades, failureReasons } = await settings();
+    const { grades, failureReasons, timezone } = await settings();
+    const door = stopOf(await allPickupViews(), pickupId, timezone, (p) => DONE_STATUSES.has(p.status) || Boolean(p.removed));
     const { pending } = await mutationsFor(pickupId);
     const local = await getLocal(pickupId);
     const done = DONE_STATUSES.has(pickup.status) || Boolean(pickup.removed);
@@ -58,6 +60,8 @@ export async function render(root, { pickupId }) {
         h("strong", {}, `${listWords(names)} not accepted: `),
         notice.message,
         h("button", { type: "button", class: "small", onclick: async () => { await dismissNotices(ids); draw(); } }, "OK"))),
+      door && door.pickups.length > 1 ? h("p", { class: "notice", "data-door": door.pickups.length },
+        `One of ${door.pickups.length} pickups at this door. `, h("a", { href: `#/s/${pickupId}` }, "See them all and collect everything here")) : null,
       pickup.status === "failed" && pickup.failure_reason
         ? h("p", { class: "notice" }, `Recorded as failed: ${labelFor(failureReasons, pickup.failure_reason)}${pickup.failure_notes ? ` — ${pickup.failure_notes}` : ""}`) : null,
       pickup.status === "cancelled" ? h("p", { class: "notice notice-error" }, `Cancelled by dispatch${pickup.cancel_reason || pickup.removed?.message ? `: ${pickup.cancel_reason || pickup.removed.message}` : ""}. Do not collect.`) : null,
