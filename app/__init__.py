@@ -90,8 +90,8 @@ def _subscribe_to_domain_events() -> None:
     from app.dispatch.imports.jobs import run_import_jobs
     from app.emails.subscribers import subscribe as emails_subscribe
     from app.labels.subscribers import subscribe as labels_subscribe
-    from app.reports.subscribers import subscribe as reports_subscribe
     from app.outbox.services import register_background_job
+    from app.reports.subscribers import subscribe as reports_subscribe
     from app.sync.subscribers import subscribe as sync_subscribe
     from app.webhooks.subscribers import subscribe as webhooks_subscribe
 
