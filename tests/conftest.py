@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -248,14 +249,35 @@ def other_driver(create_user):  # type: ignore[no-untyped-def]
     return create_user("driver", name="Olga Other")
 
 
+TEST_HUB_ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def _default_window(now: datetime) -> tuple[datetime, datetime]:
+    """Two hours from the next-but-one hour, inside today in the test hub's zone.
+
+    Tests mean "today's pickup, still to do"; the board and the phone count days in the hub's
+    zone, and the console edits a window as one date and two times. Late in the evening the
+    usual window would run past local midnight (or onto tomorrow), so it becomes one that is
+    open now and ends before midnight.
+    """
+    start = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    end = start + timedelta(hours=2)
+    today = now.astimezone(TEST_HUB_ZONE).date()
+    if end.astimezone(TEST_HUB_ZONE).date() == today:
+        return start, end
+    midnight = datetime.combine(today + timedelta(days=1), time(0), TEST_HUB_ZONE).astimezone(timezone.utc)
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    return start, min(start + timedelta(hours=2), midnight - timedelta(minutes=1))
+
+
 def pickup_payload(**overrides: Any) -> dict[str, Any]:
     """A valid pickup in the API's create shape; override any top-level part."""
-    start = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) + timedelta(hours=2)
+    start, end = _default_window(datetime.now(timezone.utc))
     payload: dict[str, Any] = {
         "reference": f"RMA-{uuid.uuid4().hex[:8].upper()}",
         "customer": {"name": "Sanne de Vries", "phone": "+31 6 12345678", "email": "sanne@example.com"},
         "address": {"line1": "Prinsengracht 263", "line2": None, "city": "Amsterdam", "postcode": "1016 GV", "country": "NL", "lat": 52.3752, "lon": 4.8840},
-        "window": {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()},
+        "window": {"start": start.isoformat(), "end": end.isoformat()},
         "notes": "Ring twice.",
         "items": [
             {"sku": "PHN-IP13", "description": "iPhone 13", "quantity": 1, "reason": "Trade-in"},

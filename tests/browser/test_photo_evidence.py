@@ -57,7 +57,7 @@ def test_a_photos_capture_time_and_place_reach_the_dispatcher(browser, live_serv
         question = page.locator("#location-question")
         assert "customer's door" in question.inner_text()
         page.click("#location-allow")
-        assert question.count() == 0
+        question.wait_for(state="detached")  # the answer closes the question (asynchronously)
         wait_until(page, "import('/static/driver/location.js').then((m) => m.currentLocation())", message="a location fix")
         photo = photographed_failure(page, live_server, first, photo_file)
         assert photo["location"] == {"lat": DOOR["latitude"], "lon": DOOR["longitude"], "accuracy_m": 9}
