@@ -259,6 +259,8 @@ def check_request() -> None:
         try:
             data = request.get_data(cache=True)
         except RequestEntityTooLarge:
+            if limit_setting is None:
+                raise  # the app-wide MAX_CONTENT_LENGTH: the usual 413 ``too_large``
             raise _too_large(int(request.max_content_length or 0), None) from None
         if limit_setting is not None and request.content_length is None and len(data) >= int(request.max_content_length or 0):
             # Werkzeug stops reading a stream at the limit without a word: what is left was cut off.
