@@ -204,6 +204,7 @@ def read_plain(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | N
             "base_version": None if base_version is None else _int(base_version, 0, 2**63),
             "device_time": _moment(raw.get("device_time")),
             "location": _location(raw.get("location")),
+            "too_large": None,  # a stand-in for an action too large to send never comes this way
         }
         return envelope, reader(args)
     except _NotPlain:
