@@ -78,10 +78,35 @@ class PdfPages(FPDF):
 
     title_line = ""
 
+    @classmethod
+    def started(cls, title: str, footer: str, *, page_break: bool = True, **page: Any) -> PdfPages:
+        """A document with its first page and fonts in place: ``footer`` is printed on every page."""
+        pdf = cls(format="A4", **page)
+        pdf.title_line = footer
+        pdf.set_title(title)
+        pdf.alias_nb_pages()
+        if page_break:
+            pdf.set_auto_page_break(True, margin=15)
+        else:
+            pdf.set_auto_page_break(False)
+            pdf.set_margins(10, 10, 10)
+        pdf.add_page()
+        use_fonts(pdf)
+        return pdf
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(self.font_family, size=7)
         self.cell(0, 5, f"{self.title_line} · page {self.page_no()}/{{nb}}", align="C")
+
+    def write_heading(self, text: str, size: int = 12) -> None:
+        self.ln(2)
+        self.set_font(self.font_family, "B", size)
+        self.cell(0, 7, pdf_text(self, text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(self.font_family, "", 9)
+
+    def write_line(self, text: str) -> None:
+        self.multi_cell(0, 4.5, pdf_text(self, text), new_x="LMARGIN", new_y="NEXT")
 
 
 def use_fonts(pdf: PdfPages) -> None:
@@ -112,23 +137,9 @@ def evidence_pdf(pickup: Pickup, viewer: User, *, read_photo: Callable[[str], by
     """The whole record of one pickup as a PDF: facts, items, timeline with both clocks, every photo with its hash."""
     tz = ZoneInfo(pickup.hub.timezone)
     proof = proof_of(pickup, viewer)
-    pdf = PdfPages(format="A4")
-    pdf.title_line = f"Evidence {pickup.reference} · made {local_time(utcnow(), tz)}"
-    pdf.set_title(f"Evidence {pickup.reference}")
-    pdf.alias_nb_pages()
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
-    use_fonts(pdf)
+    pdf = PdfPages.started(f"Evidence {pickup.reference}", f"Evidence {pickup.reference} · made {local_time(utcnow(), tz)}")
     family = pdf.font_family
-
-    def heading(text: str, size: int = 12) -> None:
-        pdf.ln(2)
-        pdf.set_font(family, "B", size)
-        pdf.cell(0, 7, pdf_text(pdf, text), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(family, "", 9)
-
-    def line(text: str) -> None:
-        pdf.multi_cell(0, 4.5, pdf_text(pdf, text), new_x="LMARGIN", new_y="NEXT")
+    heading, line = pdf.write_heading, pdf.write_line
 
     heading(f"Evidence pack: pickup {pickup.reference}", 15)
     line(f"Status: {pickup.status.value.replace('_', ' ')}  ·  Label code: {pickup.label_code}  ·  Hub: {pickup.hub.name} ({pickup.hub.code})")

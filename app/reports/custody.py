@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from app.accounts.models import User
 from app.core.models import utcnow
-from app.dispatch.evidence import PdfPages, collection_event, local_time, pdf_text, place, proof_of, use_fonts
+from app.dispatch.evidence import PdfPages, collection_event, local_time, place, proof_of
 from app.photos.storage import PhotoNotFound
 from app.pickups.models import Pickup, PickupEvent
 from app.pickups.receipt import discrepancies_of
@@ -28,23 +28,9 @@ def _received_event(pickup: Pickup) -> PickupEvent | None:
 def custody_pdf(pickup: Pickup, viewer: User, *, read_photo: Callable[[str], bytes]) -> bytes:
     """One pickup's chain of custody, each hand-over with who, when and where."""
     tz = ZoneInfo(pickup.hub.timezone)
-    pdf = PdfPages(format="A4")
-    pdf.title_line = f"Chain of custody {pickup.reference} · made {local_time(utcnow(), tz)}"
-    pdf.set_title(f"Chain of custody {pickup.reference}")
-    pdf.alias_nb_pages()
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.add_page()
-    use_fonts(pdf)
+    pdf = PdfPages.started(f"Chain of custody {pickup.reference}", f"Chain of custody {pickup.reference} · made {local_time(utcnow(), tz)}")
     family = pdf.font_family
-
-    def heading(text: str, size: int = 12) -> None:
-        pdf.ln(2)
-        pdf.set_font(family, "B", size)
-        pdf.cell(0, 7, pdf_text(pdf, text), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(family, "", 9)
-
-    def line(text: str) -> None:
-        pdf.multi_cell(0, 4.5, pdf_text(pdf, text), new_x="LMARGIN", new_y="NEXT")
+    heading, line = pdf.write_heading, pdf.write_line
 
     heading(f"Chain of custody: pickup {pickup.reference}", 15)
     line(f"Label code {pickup.label_code}  ·  status {pickup.status.value.replace('_', ' ')}  ·  times in {pickup.hub.timezone}")

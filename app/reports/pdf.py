@@ -11,7 +11,7 @@ import re
 
 from markupsafe import Markup
 
-from app.dispatch.evidence import PdfPages, pdf_text, use_fonts
+from app.dispatch.evidence import PdfPages, pdf_text
 from app.reports.figures import Report
 
 # fpdf2 draws shapes and text; the accessible names are for screen readers on the page and would only be warned about.
@@ -24,15 +24,8 @@ def _svg(chart: Markup) -> io.BytesIO:
 
 def report_pdf(report: Report, charts: dict[str, Markup], *, scope: str) -> bytes:
     """``scope`` says whose figures these are (a hub's name, or every hub)."""
-    pdf = PdfPages(orientation="landscape", format="A4")
     title = f"Report {report.start.isoformat()} – {report.end.isoformat()} · {scope}"
-    pdf.title_line = title
-    pdf.set_title(title)
-    pdf.alias_nb_pages()
-    pdf.set_auto_page_break(False)  # one page, whatever the range
-    pdf.set_margins(10, 10, 10)
-    pdf.add_page()
-    use_fonts(pdf)
+    pdf = PdfPages.started(title, title, page_break=False, orientation="landscape")  # one page, whatever the range
     family = pdf.font_family
 
     pdf.set_font(family, "B", 15)
