@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import Response
 from fpdf import FPDF
 
 from app.accounts.models import User
@@ -107,6 +108,14 @@ class PdfPages(FPDF):
 
     def write_line(self, text: str) -> None:
         self.multi_cell(0, 4.5, pdf_text(self, text), new_x="LMARGIN", new_y="NEXT")
+
+
+def pdf_download(data: bytes, filename: str) -> Response:
+    """A PDF to save: never cached, since it holds customers' details."""
+    response = Response(data, content_type="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def use_fonts(pdf: PdfPages) -> None:

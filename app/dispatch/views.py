@@ -28,7 +28,7 @@ from app.dispatch.board import BoardFilter, board_query, count_by_status, read_b
 from app.dispatch.customer_messages import email_history, resend_customer_email
 from app.dispatch.day_map import day_map
 from app.dispatch.evidence import evidence_pdf as render_evidence_pdf
-from app.dispatch.evidence import proof_of
+from app.dispatch.evidence import pdf_download, proof_of
 from app.dispatch.exports import board_csv
 from app.dispatch.forms import FormInvalid, PickupForm, items_changed
 from app.dispatch.live import POLL_INTERVAL_MS, change_token, marks_for
@@ -198,12 +198,7 @@ def pickup_detail(pickup_id: int):  # type: ignore[no-untyped-def]
 def evidence_pdf(pickup_id: int):  # type: ignore[no-untyped-def]
     """The evidence pack: one PDF that settles a dispute from the record alone."""
     pickup = services.get_pickup(pickup_id, viewer=current_user)
-    pdf = render_evidence_pdf(pickup, current_user, read_photo=read_photo_file)
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="evidence-{pickup.reference}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(render_evidence_pdf(pickup, current_user, read_photo=read_photo_file), f"evidence-{pickup.reference}.pdf")
 @bp.post("/pickups/<int:pickup_id>/customer-link/<action>")
 def customer_link(pickup_id: int, action: str):  # type: ignore[no-untyped-def]
     """Revoke the customer's link, or issue a new one (the old one stops working)."""

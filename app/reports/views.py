@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, make_response, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user
 
 from app.core.errors import Forbidden, InvalidInput
 from app.core.spreadsheets import csv_response, write_csv
 from app.dispatch.blueprint import bp
 from app.dispatch.board import timezone_for, today_in
+from app.dispatch.evidence import pdf_download
 from app.hubs.services import list_hubs
 from app.photos.services import read_photo_file, staff_of_hub
 from app.pickups.models import DiscrepancyKind
@@ -77,22 +78,14 @@ def report_as_pdf():  # type: ignore[no-untyped-def]
         raise InvalidInput("The dates are not valid.", fields=errors)
     report = build_report(start=start, end=end, tz_name=tz_name, hub_id=hub_id)
     scope = next((f"{h.name} ({h.code})" for h in hubs if h.id == hub_id), "every hub")
-    return _pdf(report_pdf(report, report_charts(report), scope=scope), f"report-{start.isoformat()}-{end.isoformat()}.pdf")
-
-
-def _pdf(data: bytes, filename: str) -> Response:
-    response = make_response(data)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_download(report_pdf(report, report_charts(report), scope=scope), f"report-{start.isoformat()}-{end.isoformat()}.pdf")
 
 
 @bp.get("/pickups/<int:pickup_id>/custody.pdf")
 def custody_certificate(pickup_id: int):  # type: ignore[no-untyped-def]
     """A pickup's chain of custody as a PDF certificate (dispatch)."""
     pickup = get_pickup(pickup_id, viewer=current_user)
-    return _pdf(custody_pdf(pickup, current_user, read_photo=read_photo_file), f"custody-{pickup.reference}.pdf")
+    return pdf_download(custody_pdf(pickup, current_user, read_photo=read_photo_file), f"custody-{pickup.reference}.pdf")
 
 
 @hub_bp.get("/pickups/<int:pickup_id>/custody.pdf")
@@ -101,7 +94,7 @@ def hub_custody_certificate(pickup_id: int):  # type: ignore[no-untyped-def]
     pickup = get_pickup(pickup_id, viewer=current_user)
     if not staff_of_hub(current_user, pickup.hub_id):
         raise Forbidden("This pickup belongs to another hub.")
-    return _pdf(custody_pdf(pickup, current_user, read_photo=read_photo_file), f"custody-{pickup.reference}.pdf")
+    return pdf_download(custody_pdf(pickup, current_user, read_photo=read_photo_file), f"custody-{pickup.reference}.pdf")
 
 
 @bp.get("/reports.csv")
