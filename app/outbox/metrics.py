@@ -6,7 +6,7 @@ webhooks are not going out (worker stopped, mail server down, receiver failing).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
@@ -34,13 +34,8 @@ class OutboxCollector:
         yield depth
         oldest: datetime | None = db.session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(WAITING)))
         age = GaugeMetricFamily("backhaul_outbox_oldest_age_seconds", "Age of the oldest message still being tried (0: none).")
-        age.add_metric([], max(0.0, (utcnow() - _aware(oldest)).total_seconds()) if oldest else 0.0)
+        age.add_metric([], max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0)
         yield age
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for func.min(); every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 _registered = False
