@@ -1,25 +1,38 @@
 """The route screen: the next stop first with its window, done stops folded at the end, windows that close say so."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from app.core.models import utcnow
 from app.pickups.models import Pickup
 from tests.browser.conftest import wait_until
+from tests.conftest import TEST_HUB_ZONE
 from tests.browser.test_sync_edges import SYNCED, driver_route, fail_pickup, open_synced
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning")]
 
 
+def _daytime_now() -> datetime:
+    """Now, moved into 06:00–18:00 of today in the hub's zone.
+
+    The test needs a window that closed hours ago and one that opens hours from now, all on
+    today's route; late in the evening or just after midnight those would fall on another day.
+    The phone's clock is set to this moment (a phone's clock is its own; the server corrects
+    for the skew), and the server, on the same date, still serves the same day's route.
+    """
+    now = datetime.now(TEST_HUB_ZONE)
+    earliest, latest = now.replace(hour=6, minute=0, second=0, microsecond=0), now.replace(hour=18, minute=0, second=0, microsecond=0)
+    return min(max(now, earliest), latest).astimezone(timezone.utc)
+
+
 def test_the_next_stop_stands_first_and_done_stops_fold_away(context, live_server):
     first, second, third, *rest = driver_route(live_server)
+    now = _daytime_now()
 
     def set_windows():  # type: ignore[no-untyped-def]
         from app.extensions import db
 
-        now = utcnow()
         windows = {second: (now - timedelta(hours=1), now + timedelta(minutes=12)), third: (now - timedelta(hours=3), now - timedelta(hours=1))}
         for pickup_id, (start, end) in windows.items():
             pickup = db.session.get(Pickup, pickup_id)
@@ -30,6 +43,7 @@ def test_the_next_stop_stands_first_and_done_stops_fold_away(context, live_serve
         db.session.commit()
 
     live_server.query(set_windows)
+    context.clock.install(time=now)
     page = open_synced(context, live_server)
     # Nothing done yet: the first stop on the route is the next one, alone at the top.
     assert page.get_attribute(".next-stop li.stop", "data-pickup") == str(first)
