@@ -17,7 +17,10 @@ from markupsafe import Markup, escape
 from app.reports.figures import Report
 
 PALETTE = ("#0072B2", "#E69F00", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442", "#999999")
-WIDTH, HEIGHT = 720, 260
+# The charts scale to their box, and their words with them: each is drawn at about the width it is
+# shown at on a console screen, so the words stay near the page's own size (the day trend spans the
+# page; recovery and landfill sit side by side).
+WIDE, HALF, HEIGHT = 960, 480, 260
 LEFT, BOTTOM, TOP = 48, 36, 28
 
 
@@ -45,21 +48,21 @@ def _nice_max(value: float, ticks: int = 4) -> float:
     return float(step * ticks)
 
 
-def columns(chart_id: str, title: str, labels: Sequence[str], series: Sequence[Series], values: Sequence[dict[str, float]], description: str) -> Markup:
-    """Stacked columns, one per label (a day), one colour per series."""
+def columns(chart_id: str, title: str, labels: Sequence[str], series: Sequence[Series], values: Sequence[dict[str, float]], description: str, width: int = WIDE) -> Markup:
+    """Stacked columns, one per label (a day), one colour per series, drawn ``width`` wide."""
     n = max(len(labels), 1)
     totals = [sum(float(v.get(s.key, 0)) for s in series) for v in values]
     top = _nice_max(max(totals, default=0))
-    plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
+    plot_w, plot_h = width - LEFT - 8, HEIGHT - BOTTOM - TOP
     slot = plot_w / n
     bar = max(slot * 0.7, 1.0)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">',
+        f'<svg class="chart" viewBox="0 0 {width} {HEIGHT}" role="img" aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(description)}</desc>',
     ]
     for tick in range(5):
         y = TOP + plot_h - plot_h * tick / 4
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - 8}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e7ec"/>')
+        parts.append(f'<line x1="{LEFT}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e4e7ec"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#475467">{_number(top * tick / 4)}</text>')
     every = max(1, n // 12)  # at most a dozen date labels, so they never overlap
     for index, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -106,8 +109,13 @@ def bars(chart_id: str, title: str, rows: Sequence[tuple[str, float | int | Deci
     return Markup("".join(parts))
 
 
-def report_charts(report: Report) -> dict[str, Markup]:
-    """The report's three charts: the trend per day, failure reasons, the disposition mix; and recovery per day."""
+def report_charts(report: Report, *, side_by_side: bool = True) -> dict[str, Markup]:
+    """The report's charts: the trend per day, failure reasons, the disposition mix, recovery and landfill per day.
+
+    ``side_by_side``: recovery and landfill are drawn half as wide, as the page shows them; the
+    PDF puts recovery under the trend at its full width.
+    """
+    pair = HALF if side_by_side else WIDE
     labels = [d.day.strftime("%d %b") for d in report.days]
     trend = columns(
         "chart-days", "Pickups per day", labels,
@@ -126,11 +134,11 @@ def report_charts(report: Report) -> dict[str, Markup]:
     recovery = columns(
         "chart-recovery", "Recovered value per day", labels, [Series("value", "Recovered value", PALETTE[0])],
         [{"value": float(d.recovered_value)} for d in report.days],
-        f"{report.recovered_value} recovered in total; the table below gives each day.",
+        f"{report.recovered_value} recovered in total; the table below gives each day.", width=pair,
     )
     landfill = columns(
         "chart-landfill", "Kept from landfill per day (kg)", labels, [Series("kg", "kg kept from landfill", PALETTE[3])],
         [{"kg": float(d.kept_kg)} for d in report.days],
-        f"{report.kept_kg} kg kept from landfill in total; the table below gives each day.",
+        f"{report.kept_kg} kg kept from landfill in total; the table below gives each day.", width=pair,
     )
     return {"days": trend, "failures": failure_chart, "mix": mix_chart, "recovery": recovery, "landfill": landfill}

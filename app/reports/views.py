@@ -78,7 +78,7 @@ def report_as_pdf():  # type: ignore[no-untyped-def]
         raise InvalidInput("The dates are not valid.", fields=errors)
     report = build_report(start=start, end=end, tz_name=tz_name, hub_id=hub_id)
     scope = next((f"{h.name} ({h.code})" for h in hubs if h.id == hub_id), "every hub")
-    return pdf_download(report_pdf(report, report_charts(report), scope=scope), f"report-{start.isoformat()}-{end.isoformat()}.pdf")
+    return pdf_download(report_pdf(report, report_charts(report, side_by_side=False), scope=scope), f"report-{start.isoformat()}-{end.isoformat()}.pdf")
 
 
 @bp.get("/pickups/<int:pickup_id>/custody.pdf")

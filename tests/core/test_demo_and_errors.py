@@ -67,18 +67,24 @@ def test_make_run_on_a_later_day_moves_the_open_demo_pickups_to_today(app, db):
     from zoneinfo import ZoneInfo
 
     from app.demo.data import load_demo_data
+    from app.demo.history import load_demo_history
 
     tz = ZoneInfo("Europe/Amsterdam")
     today = datetime.now(tz).date()
     load_demo_data(drivers=2, pickups=6, day=today - timedelta(days=3))
+    load_demo_history(days=3, per_day=6, today=today - timedelta(days=3))
     db.session.commit()
-    before = {p.id: p.window_start.astimezone(tz).time() for p in db.session.query(Pickup)}
-    routes = {p.id: (p.driver_id, p.route_position) for p in db.session.query(Pickup)}
+    history = {p.id: p.window_start for p in db.session.query(Pickup).filter(Pickup.status != PickupStatus.ASSIGNED, Pickup.status != PickupStatus.UNASSIGNED)}
+    assert any(p.status == PickupStatus.FAILED for p in db.session.query(Pickup))
+    before = {p.id: p.window_start.astimezone(tz).time() for p in db.session.query(Pickup).filter(Pickup.id.notin_(history))}
+    routes = {p.id: (p.driver_id, p.route_position) for p in db.session.query(Pickup).filter(Pickup.id.notin_(history))}
     result = app.test_cli_runner().invoke(args=["demo-data", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "Moved 9 open demo pickups to today" in result.output
     db.session.expire_all()
-    pickups = db.session.query(Pickup).all()
+    # Failed, collected and received history stays on its own days; only what is still to do moves.
+    assert {p.id: p.window_start for p in db.session.query(Pickup).filter(Pickup.id.in_(history))} == history
+    pickups = db.session.query(Pickup).filter(Pickup.id.notin_(history)).all()
     assert {p.window_start.astimezone(tz).date() for p in pickups} == {today}
     assert {p.id: p.window_start.astimezone(tz).time() for p in pickups} == before  # same time of day
     assert {p.id: (p.driver_id, p.route_position) for p in pickups} == routes  # routes untouched
