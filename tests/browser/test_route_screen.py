@@ -7,8 +7,8 @@ import pytest
 
 from app.pickups.models import Pickup
 from tests.browser.conftest import wait_until
-from tests.conftest import TEST_HUB_ZONE
 from tests.browser.test_sync_edges import SYNCED, driver_route, fail_pickup, open_synced
+from tests.conftest import TEST_HUB_ZONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning")]
 
