@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,13 @@ def check_shared_limits(workers: int, environ: Mapping[str, str]) -> None:
             f"{workers} workers without REDIS_URL would each count rate limits alone (a limit of 10 lets "
             f"{10 * workers} through). Set REDIS_URL, or run one worker."
         )
+
+
+def _clock_time(name: str, value: str | None, *, default: str) -> time:
+    try:
+        return time.fromisoformat((value or default).strip())
+    except ValueError:
+        raise RuntimeError(f"{name} must be a time of day like 07:00, not {value!r}") from None
 
 
 def _count(name: str, value: str | None, *, default: int) -> int:
@@ -188,6 +196,8 @@ def load_settings(instance_path: Path, overrides: dict[str, Any] | None = None) 
         "MAIL_FROM": env.get("MAIL_FROM") or "Backhaul <returns@backhaul.invalid>",
         # Emails sent after the hub received the goods: the shop may prefer to send its own.
         "EMAIL_RECEIVED": (env.get("EMAIL_RECEIVED") or "on").lower() not in ("0", "off", "false", "no"),
+        # The morning-of reminder ("your pickup is today") goes at this hub-local time on the pickup's day.
+        "EMAIL_ON_THE_DAY_AT": _clock_time("EMAIL_ON_THE_DAY_AT", env.get("EMAIL_ON_THE_DAY_AT"), default="07:00"),
         # Webhooks (app.webhooks): in production only https:// and never private or loopback
         # addresses, except those listed here (comma-separated hosts, IPs or CIDR networks).
         "WEBHOOK_PRIVATE_ALLOWLIST": [part.strip() for part in (env.get("WEBHOOK_PRIVATE_ALLOWLIST") or "").split(",") if part.strip()],

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,9 +21,9 @@ from app.core.transactions import transaction_buffer
 from app.emails.messages import KINDS, build_email, compose
 from app.extensions import db
 from app.hubs.models import Hub
-from app.outbox.models import OutboxMessage
-from app.outbox.services import DeliveryFailed, NowhereToSend, Outgoing, enqueue
-from app.pickups.models import Pickup
+from app.outbox.models import MessageStatus, OutboxMessage
+from app.outbox.services import DeliveryFailed, NoLongerTrue, NowhereToSend, Outgoing, enqueue
+from app.pickups.models import Pickup, PickupStatus
 
 CHANNEL = "email"
 _HUBS = transaction_buffer("backhaul.email_hub_settings")
@@ -56,22 +56,64 @@ def _kinds_off(hub_ids: set[int]) -> dict[int, list[str]]:
 
 
 
-def queue_emails(kind: str, pickups: Sequence[Pickup], facts: dict[str, Any] | None = None) -> None:
-    """Queue the ``kind`` email for each pickup whose customer should get it."""
+def queue_emails(
+    kind: str, pickups: Sequence[Pickup], facts: dict[str, Any] | None = None, *, not_before: Callable[[Pickup], datetime | None] | None = None
+) -> None:
+    """Queue the ``kind`` email for each pickup whose customer should get it (``not_before``: when, if later than now)."""
     addressed = [pickup for pickup in pickups if pickup.customer_email]
     if not addressed:
         return
     off = _kinds_off({pickup.hub_id for pickup in addressed})
     enqueue(
-        Outgoing(CHANNEL, kind, pickup.customer_email or "", {"kind": kind, "facts": facts or {}}, subject=pickup)
+        Outgoing(CHANNEL, kind, pickup.customer_email or "", {"kind": kind, "facts": facts or {}}, subject=pickup, not_before=not_before(pickup) if not_before else None)
         for pickup in addressed
         if wants_email(pickup, kind, off)
     )
 
 
+def _zone(pickup: Pickup) -> ZoneInfo:
+    return ZoneInfo(_hub_settings().get(pickup.hub_id, ("UTC", []))[0])
+
+
 def is_today(pickup: Pickup, now: datetime | None = None) -> bool:
-    zone = ZoneInfo(_hub_settings().get(pickup.hub_id, ("UTC", []))[0])
+    zone = _zone(pickup)
     return pickup.window_start.astimezone(zone).date() == (now or utcnow()).astimezone(zone).date()
+
+
+def reminder_time(pickup: Pickup, now: datetime | None = None) -> datetime | None:
+    """When the morning-of reminder goes: EMAIL_ON_THE_DAY_AT on the pickup's day in its hub's zone
+    (not after the window opens), or now when that has passed; None for a pickup on a past day."""
+    now = now or utcnow()
+    zone = _zone(pickup)
+    day = pickup.window_start.astimezone(zone).date()
+    if day < now.astimezone(zone).date():
+        return None
+    at = min(datetime.combine(day, current_app.config["EMAIL_ON_THE_DAY_AT"], zone), pickup.window_start)
+    return max(at, now)
+
+
+def queue_reminders(pickups: Sequence[Pickup]) -> None:
+    """Queue the "your pickup is today" email for its morning (the worker holds it until then)."""
+    now = utcnow()
+    queue_emails("on_the_day", [pickup for pickup in pickups if reminder_time(pickup, now)], not_before=lambda pickup: reminder_time(pickup, now))
+
+
+def _check_reminder_still_true(pickup: Pickup, message: OutboxMessage) -> None:
+    """A reminder queued last night says nothing false this morning: the pickup may have moved, or been reminded of already."""
+    if pickup.status is not PickupStatus.ASSIGNED:
+        raise NoLongerTrue(f"the pickup is {pickup.status.value.replace('_', ' ')}, not on a driver's route")
+    if not is_today(pickup):
+        raise NoLongerTrue("the pickup is not today any more")
+    zone = _zone(pickup)
+    start_of_today = datetime.combine(utcnow().astimezone(zone).date(), time(0), zone)
+    already = db.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.pickup_id == pickup.id, OutboxMessage.topic == "on_the_day", OutboxMessage.id != message.id,
+            OutboxMessage.status == MessageStatus.SENT, OutboxMessage.sent_at >= start_of_today,
+        ).limit(1)
+    )
+    if already:
+        raise NoLongerTrue("the customer already had today's reminder")
 
 
 def smtp_configured() -> bool:
@@ -89,6 +131,8 @@ def send_email(message: OutboxMessage) -> None:
     kind = message.payload.get("kind", message.topic)
     if kind not in KINDS:
         raise DeliveryFailed(f"unknown email kind {kind!r}", permanent=True)
+    if kind == "on_the_day":
+        _check_reminder_still_true(pickup, message)
     email = build_email(compose(kind, pickup, message.payload.get("facts")), to=message.recipient, message_key=f"outbox-{message.id}")
     security = config["SMTP_SECURITY"]
     port = config["SMTP_PORT"] or {"ssl": 465, "starttls": 587}.get(security, 25)

@@ -22,19 +22,25 @@ WAITING = (MessageStatus.PENDING, MessageStatus.SENDING)
 
 class OutboxCollector:
     def collect(self) -> Iterator[Metric]:
-        counts = dict(
-            db.session.execute(
-                select(OutboxMessage.status, func.count()).where(OutboxMessage.status != MessageStatus.SENT).group_by(OutboxMessage.status)
-            ).all()
+        now = utcnow()
+        ahead = OutboxMessage.due_at > now
+        counts: dict[str, int] = {}
+        query = (
+            select(OutboxMessage.status, ahead, func.count())
+            .where(OutboxMessage.status.notin_((MessageStatus.SENT, MessageStatus.SKIPPED)))
+            .group_by(OutboxMessage.status, ahead)
         )
-        depth = GaugeMetricFamily("backhaul_outbox_depth", "Outbox messages not sent, by status.", labels=["status"])
-        for status in MessageStatus:
-            if status is not MessageStatus.SENT:
-                depth.add_metric([status.value], counts.get(status, 0))
+        for status, queued_ahead, n in db.session.execute(query):
+            # A reminder queued for tomorrow morning is not a backlog: it is counted apart, as "scheduled".
+            key = "scheduled" if queued_ahead and status is MessageStatus.PENDING else status.value
+            counts[key] = counts.get(key, 0) + n
+        depth = GaugeMetricFamily("backhaul_outbox_depth", "Outbox messages not sent, by status (scheduled: queued ahead, not due yet).", labels=["status"])
+        for key in [s.value for s in MessageStatus if s not in (MessageStatus.SENT, MessageStatus.SKIPPED)] + ["scheduled"]:
+            depth.add_metric([key], counts.get(key, 0))
         yield depth
-        oldest: datetime | None = db.session.scalar(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_(WAITING)))
+        oldest: datetime | None = db.session.scalar(select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status.in_(WAITING), OutboxMessage.due_at <= now))
         age = GaugeMetricFamily("backhaul_outbox_oldest_age_seconds", "Age of the oldest message still being tried (0: none).")
-        age.add_metric([], max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0)
+        age.add_metric([], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
         yield age
 
 

@@ -18,6 +18,7 @@ class MessageStatus(str, enum.Enum):
     SENT = "sent"  # the mail server or receiver accepted it
     HELD = "held"  # nowhere to send it (no mail server configured); kept, re-sendable
     DEAD = "dead"  # gave up after the last try; kept with its last error, re-sendable
+    SKIPPED = "skipped"  # no longer true when it came due (a reminder for a pickup moved to another day)
 
 
 class OutboxMessage(Model):
@@ -42,8 +43,16 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     response_code: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When it first became due: its creation, or later for a message queued ahead (the morning
+    # reminder). "Waiting since" counts from here, so a reminder queued the evening before is not old.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda context: context.get_current_parameters().get("created_at") or utcnow())
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def scheduled(self) -> bool:
+        """Queued ahead and not due yet (never tried)."""
+        return self.status is MessageStatus.PENDING and not self.attempts and self.due_at is not None and self.due_at > utcnow()
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.channel}:{self.topic} {self.status.value}>"

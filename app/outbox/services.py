@@ -48,6 +48,7 @@ class Outgoing:
     payload: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict)
     subject: Any = None  # the pickup it is about (its id is read just before commit)
     endpoint_id: int | None = None
+    not_before: datetime | None = None  # queued ahead: not sent before this moment
 
 
 class DeliveryFailed(Exception):
@@ -61,6 +62,10 @@ class DeliveryFailed(Exception):
 
 class NowhereToSend(Exception):
     """The channel is not configured (no mail server): the message is kept, not lost, and not retried."""
+
+
+class NoLongerTrue(Exception):
+    """The sender found, at delivery, that the message would tell something no longer so: it is skipped, with why."""
 
 
 # A sender delivers one message and returns the receiver's response code (None for SMTP).
@@ -114,7 +119,8 @@ def _write_pending(session: Session) -> None:
             "endpoint_id": message.endpoint_id,
             "status": MessageStatus.PENDING,
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": max(message.not_before or now, now),
+            "due_at": max(message.not_before or now, now),
             "created_at": now,
         }
         for message in messages
@@ -178,6 +184,8 @@ def deliver(message_id: int) -> MessageStatus:
         outcome = (MessageStatus.SENT, sender(message), None)
     except NowhereToSend as error:
         outcome = (MessageStatus.HELD, None, f"not sent: {error}")
+    except NoLongerTrue as error:
+        outcome = (MessageStatus.SKIPPED, None, f"not sent: {error}")
     except DeliveryFailed as error:
         outcome = (MessageStatus.DEAD if error.permanent else MessageStatus.PENDING, error.response_code, str(error))
     except Exception as error:  # a bug in a sender must not stop the worker; the row keeps the error
