@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.photos.models import PhotoLink
 from app.pickups.models import Pickup, PickupStatus
 from tests.browser.conftest import DRIVER_EMAIL, idb, wait_until
+from tests.browser.test_offline_day import sign
 from tests.browser.test_sync_edges import SYNCED, open_synced
 
 pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore:unclosed file:ResourceWarning")]
@@ -77,7 +79,7 @@ def test_a_driver_with_pickups_on_four_days_sees_today_first_then_the_next_two(c
     _screenshot(page, "route-days-390", "section.route-day")
 
 
-def test_three_pickups_at_one_door_are_one_stop_collected_once_each_also_after_an_offline_reload(context, live_server):
+def test_three_pickups_at_one_door_are_one_stop_collected_and_signed_once_each_also_after_an_offline_reload(context, live_server):
     door = [pid for pid, line1 in _driver_pickups(live_server) if line1 == DOOR]
     assert len(door) == 3
     today = datetime.now(TZ).date()
@@ -104,7 +106,18 @@ def test_three_pickups_at_one_door_are_one_stop_collected_once_each_also_after_a
     assert page.inner_text("#collect-all-status") == "3 items set to grade A; 1 keeps the grade you gave."
     # Any item can still be changed before finishing.
     page.click(f"li.door-item[data-item='{items[-1]}'] label.grade:has-text('B')")
-    page.click("#collect-all-finish")
+    # The person at the door signs once for the three; the signature screen survives a reload with no signal.
+    page.click("#collect-all-sign")
+    page.wait_for_selector("#signature")
+    page.reload()
+    page.wait_for_selector("#signature")
+    assert "all 3 pickups" in page.inner_text("#screen")
+    _screenshot(page, "door-sign-390")
+    page.click("#finish")
+    page.wait_for_selector("text=The signature is empty")
+    sign(page)
+    page.fill("#signed-by", "RECEPTION DESK")
+    page.click("#finish")
     page.wait_for_selector("li.stop.door.done", state="attached")
     _screenshot(page, "route-after-door-390")
     expected = {items[0]: "B", items[1]: "A", items[2]: "A", items[3]: "B"}
@@ -113,6 +126,12 @@ def test_three_pickups_at_one_door_are_one_stop_collected_once_each_also_after_a
         collects = [m for m in idb(page, "outbox") if m["name"] == "collect_items"]
         assert sorted(m["pickup_id"] for m in collects) == sorted(door)
         assert len({m["id"] for m in collects}) == 3
+        # Each pickup carries its own copy of the one signature, queued with it.
+        signatures = {m["pickup_id"]: m["args"]["signature_photo_id"] for m in collects}
+        assert all(signatures.values()) and len(set(signatures.values())) == 3
+        assert all(m["args"]["handed_over_by"] == "RECEPTION DESK" for m in collects)
+        photos = {p["id"]: p for p in idb(page, "photos")}
+        assert all(photos[photo_id]["pickup_id"] == pickup_id and photos[photo_id]["purpose"] == "signature" for pickup_id, photo_id in signatures.items())
         return {line["item_id"]: line["grade"] for m in collects for line in m["args"]["items"]}
 
     assert queued() == expected
@@ -157,9 +176,15 @@ def test_three_pickups_at_one_door_are_one_stop_collected_once_each_also_after_a
             p.id: [e.kind for e in p.events].count("collected")
             for p in db.session.scalars(select(Pickup).where(Pickup.id.in_(door)))
         }
-        return statuses, grades, collections, events
+        signed = {
+            link.pickup_id: link.photo_id
+            for link in db.session.scalars(select(PhotoLink).where(PhotoLink.pickup_id.in_(door), PhotoLink.role == "signature"))
+        }
+        return statuses, grades, collections, events, signed
 
-    statuses, grades, collections, events = live_server.query(recorded)
+    statuses, grades, collections, events, signed = live_server.query(recorded)
     assert set(statuses.values()) == {PickupStatus.COLLECTED}
     assert grades == expected
     assert collections == 3 and events == dict.fromkeys(door, 1)
+    # The dispatcher sees a signature on each of the three pickups, each its own photo.
+    assert sorted(signed) == sorted(door) and len(set(signed.values())) == 3

@@ -170,6 +170,18 @@ def test_every_driver_screen_passes_axe_fits_320_to_390_px_and_has_big_targets_n
         page.mouse.move(box["x"] + 150, box["y"] + 60, steps=8)
         page.mouse.up()
         problems += screen_problems(page, "sign")
+
+        # The door: the demo's three parcels at one office, graded in one tap, then signed once for all.
+        open_screen(page, live_server, "/", "li.stop.door")
+        door = int(page.get_attribute("li.stop.door", "data-pickups").split(",")[0])
+        open_screen(page, live_server, f"/s/{door}", "#collect-all")
+        problems += screen_problems(page, "door")
+        page.click("#collect-all")
+        page.click("button.grade-all-choice[data-grade='A']")
+        problems += screen_problems(page, "door, collect everything here")
+        page.click("#collect-all-sign")
+        page.wait_for_selector("#signature")
+        problems += screen_problems(page, "door signature")
         assert errors == []
     finally:
         context.close()

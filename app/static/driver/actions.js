@@ -3,10 +3,36 @@
 // and finishing a collection (with or without a signature). Screens call
 // these; they never import each other.
 
-import { deleteDraft, getLocal, photosOfPickup, updateLocal } from "./db.js";
-import { enqueue, enqueueTogether } from "./outbox.js";
+import { deleteDraft, getDraft, getLocal, photosOfPickup, updateLocal } from "./db.js";
+import { allPickupViews, enqueue, enqueueTogether } from "./outbox.js";
 import { settings } from "./settings.js";
+import { stopOf } from "./stops.js";
 import { DONE_STATUSES } from "./words.js";
+
+/** Done for the route: collected, failed or cancelled, or taken off this driver's route. */
+export const isDone = (/** @type {any} */ p) => DONE_STATUSES.has(p.status) || Boolean(p.removed);
+
+/**
+ * The door (stop) a pickup belongs to today, and those of its pickups still to do.
+ * @param {number} pickupId
+ */
+export async function doorOf(pickupId) {
+  const config = await settings();
+  const stop = stopOf(await allPickupViews(), pickupId, config.timezone, isDone);
+  return { stop, open: stop ? stop.pickups.filter((p) => !isDone(p)) : [] };
+}
+
+/**
+ * The collections at a door as they were left: each open pickup with its saved draft (a new
+ * draft where none was saved yet).
+ * @param {any[]} open
+ */
+export async function doorDrafts(open) {
+  return Promise.all(open.map(async (pickup) => ({
+    pickup,
+    draft: (await getDraft(collectionDraftKey(pickup.id))) || { key: collectionDraftKey(pickup.id), items: {} },
+  })));
+}
 
 /**
  * The first action at a stop records the arrival (once).
@@ -75,21 +101,40 @@ export async function finishCollection(pickup, draft, { signaturePhotoId = null,
 }
 
 /**
- * "Collect everything here": one collect_items per pickup of the stop, queued together (all or
- * none, never twice), each with its own items and grades; their drafts go.
+ * What stops the collections at a door from being finished, each problem named by its pickup.
  * @param {{pickup: any, draft: any}[]} collections
  */
-export async function finishCollections(collections) {
+export async function checkCollections(collections) {
   const config = await settings();
   /** @type {string[]} */
   const problems = [];
-  const actions = [];
+  const built = [];
   for (const { pickup, draft } of collections) {
-    const built = await buildCollection(pickup, draft, config);
-    problems.push(...built.problems.map((problem) => (collections.length > 1 ? `${pickup.customer?.name || pickup.reference}: ${problem}` : problem)));
-    actions.push({ name: "collect_items", args: { pickup_id: pickup.id, items: built.items, signature_photo_id: null }, pickupId: pickup.id, photoIds: built.photoIds });
+    const one = await buildCollection(pickup, draft, config);
+    problems.push(...one.problems.map((problem) => (collections.length > 1 ? `${pickup.customer?.name || pickup.reference}: ${problem}` : problem)));
+    built.push({ pickup, ...one });
   }
+  return { problems, built };
+}
+
+/**
+ * "Collect everything here": one collect_items per pickup of the stop, queued together (all or
+ * none, never twice), each with its own items and grades and, when the door signed, its own copy
+ * of the signature (a photo belongs to one pickup: the hub, the customer page and a certificate
+ * each show a pickup's own proof); their drafts go.
+ * @param {{pickup: any, draft: any}[]} collections
+ * @param {{signatures?: Map<number, string>, signedBy?: string | null}} [signature]
+ */
+export async function finishCollections(collections, { signatures = new Map(), signedBy = null } = {}) {
+  const { problems, built } = await checkCollections(collections);
   if (problems.length) return { ok: false, problems };
+  const actions = built.map(({ pickup, items, photoIds }) => {
+    const signaturePhotoId = signatures.get(pickup.id) || null;
+    /** @type {Record<string, any>} */
+    const args = { pickup_id: pickup.id, items, signature_photo_id: signaturePhotoId };
+    if (signaturePhotoId && signedBy) args.handed_over_by = signedBy;
+    return { name: "collect_items", args, pickupId: pickup.id, photoIds: signaturePhotoId ? [...photoIds, signaturePhotoId] : photoIds };
+  });
   const written = await enqueueTogether(actions, { once: "collect_items", doneStatuses: DONE_STATUSES });
   if (!written) return { ok: false, problems: ["These pickups are already recorded as collected."] };
   for (const { pickup } of collections) await deleteDraft(collectionDraftKey(pickup.id));

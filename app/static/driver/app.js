@@ -17,7 +17,8 @@ import * as loginScreen from "./screens/login.js";
 const screenRoot = document.getElementById("screen");
 let cleanup = null;
 
-// #/ route · #/p/12 pickup · #/p/12/scan|collect|sign|fail|label|photos · #/s/12 the stop (door) of pickup 12 · #/login
+// #/ route · #/p/12 pickup · #/p/12/scan|collect|sign|fail|label|photos · #/s/12 the stop (door) of pickup 12 ·
+// #/s/12/sign one signature for that door · #/login
 const LAZY = {
   scan: () => import("./screens/scan.js"),
   collect: () => import("./screens/collect.js"),
@@ -30,7 +31,10 @@ const LAZY = {
 async function screenFor(hash) {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean);
   if (parts[0] === "login") return [loginScreen, {}];
-  if (parts[0] === "s" && parts[1]) return [await import("./screens/stop.js"), { pickupId: Number(parts[1]) }];
+  if (parts[0] === "s" && parts[1]) {
+    if (parts[2] === "sign") return [await LAZY.sign(), { pickupId: Number(parts[1]), door: true }];
+    return [await import("./screens/stop.js"), { pickupId: Number(parts[1]) }];
+  }
   if (parts[0] === "p" && parts[1]) {
     const pickupId = Number(parts[1]);
     if (!parts[2]) return [pickupScreen, { pickupId }];

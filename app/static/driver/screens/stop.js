@@ -2,36 +2,29 @@
 // One door: every pickup at this address today, with the combined list of items. "Collect
 // everything here" asks once for a grade for all items (one tap, never a default: the hub
 // restocks by it); any item can be changed before finishing; finishing records each pickup as its
-// own collection (one mutation each, queued together). Each pickup still opens on its own to scan
-// its label, take photos, sign or fail it.
+// own collection (one mutation each, queued together), signed once at the door (each pickup keeps
+// its own copy) or without a signature. Each pickup still opens on its own to scan its label, take
+// photos, sign or fail it.
 
-import { collectionDraftKey as draftKey, finishCollections, photoNeeded, recordArrival } from "../actions.js";
-import { getDraft, getLocal, putDraft } from "../db.js";
+import { checkCollections, collectionDraftKey as draftKey, doorDrafts, doorOf, finishCollections, isDone, photoNeeded, recordArrival } from "../actions.js";
+import { getLocal, putDraft } from "../db.js";
 import { backLink, h, replace, toast } from "../dom.js";
-import { allPickupViews } from "../outbox.js";
 import { settings } from "../settings.js";
-import { stopOf } from "../stops.js";
-import { DONE_STATUSES, STATUS_WORDS, fmtWindow, plural } from "../words.js";
-
-const isDone = (/** @type {any} */ p) => DONE_STATUSES.has(p.status) || Boolean(p.removed);
+import { STATUS_WORDS, fmtWindow, plural } from "../words.js";
 
 export async function render(root, { pickupId }, { navigate }) {
   const config = await settings();
-  const stop = stopOf(await allPickupViews(), pickupId, config.timezone, isDone);
+  const { stop, open } = await doorOf(pickupId);
   if (!stop) return navigate("#/");
   if (stop.pickups.length === 1) return navigate(`#/p/${pickupId}`);
-  const open = stop.pickups.filter((p) => !isDone(p));
   const first = stop.pickups[0];
   const address = first.address || {};
   const problemsBox = h("div", { id: "problems", role: "alert" });
   /** @type {Map<number, any>} */
-  const drafts = new Map();
+  const drafts = new Map((await doorDrafts(open)).map(({ pickup, draft }) => [pickup.id, draft]));
   /** @type {Map<number, any>} */
   const locals = new Map();
-  for (const pickup of open) {
-    drafts.set(pickup.id, (await getDraft(draftKey(pickup.id))) || { key: draftKey(pickup.id), items: {} });
-    locals.set(pickup.id, await getLocal(pickup.id));
-  }
+  for (const pickup of open) locals.set(pickup.id, await getLocal(pickup.id));
   const unscanned = open.filter((p) => p.scan_required && !locals.get(p.id)?.scanned_at);
   /** @type {Map<number, (grade: string, byAll?: boolean) => void>} */
   const setters = new Map();
@@ -84,8 +77,13 @@ export async function render(root, { pickupId }, { navigate }) {
 
   const items = open.flatMap((pickup) => pickup.items.map((item) => ({ pickup, item })));
   const allStatus = h("p", { id: "collect-all-status", role: "status" });
-  const finishButton = h("button", { type: "button", id: "collect-all-finish", class: "primary big wide", hidden: true, onclick: finishAll },
-    `Finish: collect everything here (${plural(open.length, "pickup", "pickups")})`);
+  // Signing is the usual end (the proof dispatch and the customer see); finishing unsigned is for
+  // a door where nobody can sign, as on a single pickup.
+  const signButton = h("button", { type: "button", id: "collect-all-sign", class: "primary big wide", onclick: toSignature },
+    `Continue to signature (${plural(open.length, "pickup", "pickups")})`);
+  const finishButton = h("button", { type: "button", id: "collect-all-finish", class: "big wide", onclick: finishAll },
+    "Finish without signature");
+  const finishRow = h("div", { class: "button-row", id: "collect-all-actions", hidden: true }, signButton, finishButton);
   const gradeAllButtons = config.grades.map(({ code, label }) => h("button", {
     type: "button", class: "grade grade-all-choice", "data-grade": code, "aria-pressed": "false", onclick: () => gradeAll(code) },
   h("span", {}, h("strong", {}, code), ` ${label}`)));
@@ -94,7 +92,7 @@ export async function render(root, { pickupId }, { navigate }) {
     h("p", { class: "muted" }, "One tap grades every item you have not graded yet. You can still change any item below before finishing."),
     h("div", { class: "grades" }, gradeAllButtons),
     allStatus,
-    finishButton);
+    finishRow);
 
   const graded = ({ pickup, item }) => {
     const line = lineOf(pickup, item);
@@ -106,10 +104,10 @@ export async function render(root, { pickupId }, { navigate }) {
     saveAll();
     panel.hidden = false;
     const allGraded = items.every(graded);
-    finishButton.hidden = !allGraded;
+    finishRow.hidden = !allGraded;
     allStatus.textContent = allGraded ? "Every item has the grade you gave it." : "";
     panel.scrollIntoView({ block: "start" });
-    (allGraded ? finishButton : gradeAllButtons[0])?.focus({ preventScroll: true });
+    (allGraded ? signButton : gradeAllButtons[0])?.focus({ preventScroll: true });
   }
 
   function gradeAll(code) {
@@ -119,7 +117,17 @@ export async function render(root, { pickupId }, { navigate }) {
     const kept = items.length - ungraded.length;
     allStatus.textContent = `${plural(ungraded.length, "item", "items")} set to grade ${code}`
       + (kept ? `; ${kept} ${kept === 1 ? "keeps" : "keep"} the grade you gave.` : ".");
-    finishButton.hidden = false;
+    finishRow.hidden = false;
+  }
+
+  const collections = () => open.map((pickup) => ({ pickup, draft: drafts.get(pickup.id) }));
+
+  async function toSignature() {
+    for (const { pickup, item } of items) lineOf(pickup, item).quantity = item.quantity;
+    await saveAll();
+    const { problems } = await checkCollections(collections());
+    if (problems.length) return showProblems(problems);
+    navigate(`#/s/${pickupId}/sign`);
   }
 
   async function finishAll() {
@@ -127,7 +135,7 @@ export async function render(root, { pickupId }, { navigate }) {
     try {
       for (const { pickup, item } of items) lineOf(pickup, item).quantity = item.quantity;
       await saveAll();
-      const result = await finishCollections(open.map((pickup) => ({ pickup, draft: drafts.get(pickup.id) })));
+      const result = await finishCollections(collections());
       if (!result.ok) return showProblems(result.problems);
       toast(`${plural(open.length, "pickup", "pickups")} collected. They will be sent when there is signal.`);
       navigate("#/");
