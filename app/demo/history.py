@@ -11,14 +11,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.accounts.models import Role, User
 from app.demo.data import CATALOGUE, STREETS
 from app.extensions import db
 from app.hubs.models import Hub
 from app.pickups.collection import CollectedItem, collect_pickup, fail_pickup, record_arrival
-from app.pickups.models import FailureReason, Grade
+from app.pickups.models import FailureReason, Grade, Pickup
 from app.pickups.services import assign_pickup, create_pickup
 from app.pickups.timeline import Evidence
 from app.receiving import rules, services
@@ -51,6 +51,10 @@ def load_demo_history(*, days: int = 14, per_day: int = 18, today: date | None =
         return 0
     table = rules.rules_for(hub.id)
     added = 0
+    # When each pickup last changed, as it would have on its own day (the services stamp "now"): a
+    # driver's phone shows a past day's finished pickup only while its last change is recent, so a
+    # history stamped today would fill today's "Done today" with two weeks of work.
+    last_changed: dict[int, datetime] = {}
     for back in range(days, 0, -1):
         day = today - timedelta(days=back)
         if day.weekday() == 6:
@@ -86,6 +90,7 @@ def load_demo_history(*, days: int = 14, per_day: int = 18, today: date | None =
                 reason = rng.choice([FailureReason.NOT_HOME, FailureReason.NOT_HOME, FailureReason.ITEM_NOT_READY, FailureReason.REFUSED, FailureReason.ADDRESS_PROBLEM])
                 fail_pickup(pickup, reason, driver=driver, evidence=Evidence(server_time=done, device_time=done))
                 added += 1
+                last_changed[pickup.id] = done
                 continue
             # At the door the driver sees A or B (C and D need photos, which a demo does not have).
             door = {item.id: rng.choice([Grade.A, Grade.A, Grade.B]) for item in pickup.items}
@@ -94,6 +99,7 @@ def load_demo_history(*, days: int = 14, per_day: int = 18, today: date | None =
                 driver=driver, evidence=Evidence(server_time=done, device_time=done),
             )
             added += 1
+            last_changed[pickup.id] = done
             if back <= 1 and n % 3 == 0:
                 continue  # yesterday's last parcels are still on their way to the hub
             lines = []
@@ -106,5 +112,8 @@ def load_demo_history(*, days: int = 14, per_day: int = 18, today: date | None =
                 disposition = suggestion.disposition.value if suggestion else "refurbish"
                 lines.append(services.ItemCheck(item.id, quantity, grade, disposition))
             services.receive_pickup(pickup, lines, actor=clerk)
+            last_changed[pickup.id] = done + timedelta(hours=2)  # received when the van was back
     db.session.flush()
+    if last_changed:
+        db.session.execute(update(Pickup), [{"id": pickup_id, "updated_at": at} for pickup_id, at in last_changed.items()])
     return added

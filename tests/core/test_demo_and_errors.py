@@ -91,3 +91,28 @@ def test_make_run_on_a_later_day_moves_the_open_demo_pickups_to_today(app, db):
     assert all(p.window_end > p.window_start for p in pickups)
     # Run again the same day: nothing to move.
     assert "Moved" not in app.test_cli_runner().invoke(args=["demo-data", "--if-empty"]).output
+
+
+def test_the_demo_history_stays_off_the_drivers_phones(app, db, api_client):
+    """A newcomer's driver sees today's route and what they did today, not two weeks of history in "Done today"."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from app.accounts.models import User
+    from app.demo.data import DEMO_PASSWORD, load_demo_data
+    from app.demo.history import load_demo_history
+
+    tz = ZoneInfo("Europe/Amsterdam")
+    today = datetime.now(tz).date()
+    load_demo_data(drivers=2, pickups=6, day=today)
+    # Its days end the day before yesterday: each one's work finished more than a day ago, at any hour the test runs.
+    past = load_demo_history(days=3, per_day=6, today=today - timedelta(days=1))
+    db.session.commit()
+    assert past > 0
+    driver = db.session.query(User).filter(User.email == "driver1@backhaul.test").one()
+    answer = api_client(driver, DEMO_PASSWORD).get("/api/v1/sync/pull?client_id=demo-phone").json
+    days = {datetime.fromisoformat(c["data"]["window"]["start"]).astimezone(tz).date() for c in answer["changes"] if c["op"] == "put"}
+    assert days and min(days) == today
+    # The history is there (for the reports), this driver's included: it is only not on the phone.
+    start_of_today = datetime.combine(today, datetime.min.time(), tzinfo=tz)
+    assert db.session.query(Pickup).filter(Pickup.driver_id == driver.id, Pickup.window_start < start_of_today - timedelta(days=1)).count() > 0

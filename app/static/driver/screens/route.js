@@ -4,6 +4,7 @@
 // its date. Pickups at one door on one day are one stop (stops.js). A window about to close, or
 // already closed, says so.
 
+import { isDone } from "../actions.js";
 import { logout } from "../api.js";
 import { allNotices, dismissNotices, getMeta, wipeDriverData } from "../db.js";
 import { h, replace, toast } from "../dom.js";
@@ -14,7 +15,7 @@ import { resumeSync, stopSync } from "../sync.js";
 import { settings } from "../settings.js";
 import { dayKey, groupStops } from "../stops.js";
 import { mapLinks } from "../widgets.js";
-import { DAY_WORDS, DONE_STATUSES, STATUS_WORDS, dayHeading, fmtDate, fmtDay, fmtTime, fmtWindow, plural } from "../words.js";
+import { DAY_WORDS, STATUS_WORDS, dayHeading, fmtDate, fmtDay, fmtTime, fmtWindow, plural } from "../words.js";
 
 // How long before a window closes the stop starts to say so: enough to reorder or call ahead.
 const CLOSING_SOON_MS = 30 * 60 * 1000;
@@ -41,7 +42,6 @@ export function sortByRoute(pickups) {
     (a.route_position ?? 1e9) - (b.route_position ?? 1e9) || String(a.window?.start).localeCompare(String(b.window?.start)) || a.id - b.id);
 }
 
-function isDone(pickup) { return DONE_STATUSES.has(pickup.status) || Boolean(pickup.removed); }
 
 /**
  * One stop: a single pickup, or every pickup at one door that day (opened as one, #/s/<id>).
