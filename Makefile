@@ -67,11 +67,12 @@ lint: install lint-js
 	$(BIN)/ruff check app tests bench scripts wsgi.py
 	$(BIN)/mypy
 
-# The driver app's JS: TypeScript's checker (pinned in package-lock.json) over every
-# module, once as a window sees it and once as the service worker does (no DOM).
+# The driver app's JS and the hub's camera scanner (which imports it): TypeScript's checker
+# (pinned in package-lock.json) over every module, once as a window sees it and once as the
+# service worker does (no DOM).
 # Every module must opt in with // @ts-check.
 lint-js: node_modules/.installed-npm
-	@missing=$$(grep -L '^// @ts-check' app/static/driver/*.js app/static/driver/screens/*.js); \
+	@missing=$$(grep -L '^// @ts-check' app/static/driver/*.js app/static/driver/screens/*.js app/static/js/hub/*.js); \
 	  if [ -n "$$missing" ]; then echo "missing // @ts-check: $$missing"; exit 1; fi
 	node_modules/.bin/tsc -p jsconfig.json
 	node_modules/.bin/tsc -p tsconfig.sw.json

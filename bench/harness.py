@@ -77,8 +77,47 @@ def app_on_file(folder: Path, name: str, **config: Any) -> Iterator[Flask]:
 
 
 @contextmanager
-def bench_app(**config: Any) -> Iterator[Flask]:
-    """A throw-away Backhaul app on a fresh SQLite file, inside its app context."""
-    with tempfile.TemporaryDirectory() as tmp, app_on_file(Path(tmp), "bench", **config) as app:
-        with app.app_context():
+def bench_app(*, postgres_url: str = "", **config: Any) -> Iterator[Flask]:
+    """A throw-away Backhaul app inside its app context: on a fresh SQLite file, or with ``postgres_url``
+    in a private schema of that PostgreSQL database, dropped afterwards (SQLite's figures say little
+    about a server's query plans)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if not postgres_url:
+            with app_on_file(Path(tmp), "bench", **config) as app, app.app_context():
+                yield app
+            return
+        with postgres_app(postgres_url, Path(tmp), **config) as app, app.app_context():
             yield app
+
+
+@contextmanager
+def postgres_app(url: str, folder: Path, **config: Any) -> Iterator[Flask]:
+    """A Backhaul app on a private schema of PostgreSQL ``url``, tables created, no context pushed."""
+    import uuid
+
+    import sqlalchemy
+
+    from app import create_app
+    from app.extensions import db
+
+    url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}",
+        "SECRET_KEY": "bench", "PHOTO_STORAGE_DIR": str(folder / "photos"), "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING",
+        **config,
+    })  # fmt: skip
+    try:
+        with app.app_context():
+            db.create_all()
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()

@@ -1,4 +1,6 @@
 """The hub's receiving page: scan or type a label, choose a disposition per item, mark received."""
+import re
+
 import pytest
 
 from app.labels.codes import format_label_code
@@ -22,6 +24,18 @@ def _receive(client, pickup, choices, **extra):  # type: ignore[no-untyped-def]
     data = {"csrf_token": csrf_from(page.text), "version": str(pickup.version), **extra}
     data.update({f"disposition-{item.id}": value for item, value in zip(pickup.items, choices, strict=False)})
     return client.post(f"/hub/pickups/{pickup.id}/receive", data=data)
+
+
+def test_receiving_page_offers_the_camera_only_through_a_hashed_module_script(clerk_client):
+    response = clerk_client.get("/hub/")
+    page = response.text
+    # The camera button waits hidden for the script (no getUserMedia, no button); the typed field comes first.
+    assert re.search(r'<button[^>]*id="camera-open"[^>]*hidden', page)
+    assert page.index('id="code"') < page.index('id="camera-open"')
+    # A module under a content-hashed URL and no inline script: the page's CSP allows only 'self'.
+    assert re.search(r'<script type="module" src="/static/js/hub/camera-scan\.js\?v=[0-9a-f]{12}"></script>', page)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
 def test_clerk_scans_a_label_and_sees_the_pickup_with_suggested_dispositions(clerk_client, collected_pickup):

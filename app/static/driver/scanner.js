@@ -32,8 +32,9 @@ export function detector() {
 }
 
 // Start scanning into `video`; calls onCode(text) for each decoded QR.
-// Returns stop(). Handles hide/show by itself.
-export function startScanner(video, { onCode, onStatus }) {
+// Returns stop(). Handles hide/show by itself. `device` names the machine in the
+// sentences onStatus gets: the driver's phone, or the hub's computer or tablet.
+export function startScanner(video, { onCode, onStatus, device = "phone" }) {
   let stream = null;
   let timer = null;
   let stopped = false;
@@ -58,7 +59,7 @@ export function startScanner(video, { onCode, onStatus }) {
       const denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
       onStatus("no-camera", denied
         ? "The camera is blocked for this app. Allow it in the browser settings, or type the code."
-        : cameraTrouble(error));
+        : cameraTrouble(error, device));
     }
   }
 
@@ -103,11 +104,12 @@ export function startScanner(video, { onCode, onStatus }) {
  * Why the camera did not start, in a sentence a driver can act on (the browser's own
  * message, e.g. "Requested device not found", says nothing to a driver).
  * @param {any} error
+ * @param {string} [device]
  */
-export function cameraTrouble(error) {
+export function cameraTrouble(error, device = "phone") {
   const name = error?.name || "";
   if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") {
-    return "This phone has no camera the app can use. Type the code from the label, or use a hand scanner.";
+    return `This ${device} has no camera the app can use. Type the code from the label, or use a hand scanner.`;
   }
   if (name === "NotReadableError" || name === "TrackStartError") {
     return "Another app is using the camera. Close it and come back, or type the code from the label.";
