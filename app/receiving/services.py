@@ -83,6 +83,24 @@ def suggestions_for(pickup: Pickup) -> dict[int, rules.Suggestion | None]:
     return {item.id: rules.suggest_for_item(table, item) for item in pickup.items}
 
 
+def suggestions_by_grade(pickup: Pickup) -> dict[int, dict[str, dict[str, str] | None]]:
+    """For each item, the rules' suggestion under every grade the clerk may give it.
+
+    The page follows the grade the clerk picks with the suggestion for it, from this table, so
+    the rules are matched in one place (here) and a corrected grade never leaves the old grade's
+    disposition standing as if the clerk had chosen it.
+    """
+    table = rules.rules_for(pickup.hub_id)
+    answer: dict[int, dict[str, dict[str, str] | None]] = {}
+    for item in pickup.items:
+        by_grade: dict[str, dict[str, str] | None] = {}
+        for grade in Grade:
+            suggestion = rules.suggest(table, reason=item.reason, category=item.category, grade=grade)
+            by_grade[grade.value] = {"disposition": suggestion.disposition.value, "because": suggestion.because} if suggestion else None
+        answer[item.id] = by_grade
+    return answer
+
+
 def door_photos(pickup: Pickup, viewer: User) -> dict[int | None, list[PickupPhoto]]:
     """The driver's uploaded photos by item (``None``: the signature and the rest), for staff of the pickup's hub only."""
     if not can_see_pickup_photos(pickup, viewer):

@@ -51,6 +51,7 @@ def _page(*, code: str = "", pickup: Any = None, error: DomainError | None = Non
         error=error,
         form=form or {},
         suggestions=suggestions,
+        by_grade=services.suggestions_by_grade(pickup) if pickup is not None and pickup.status in services.RECEIVABLE else {},
         dispositions=list(Disposition),
         grades=list(Grade),
         extra_rows=range(EXTRA_ROWS),

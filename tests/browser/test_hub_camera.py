@@ -168,3 +168,34 @@ def test_without_a_camera_the_code_field_still_works_and_a_sentence_says_why(bro
         assert page.is_hidden("#camera-open")
     finally:
         context.close()
+
+
+def test_a_corrected_grade_brings_its_own_suggestion_and_a_hand_picked_disposition_stays(browser, live_server):
+    code, _qr, reference = a_pickup_to_receive(live_server)
+    context = browser.new_context(viewport=DESKTOP, locale="en-GB")
+    try:
+        page = context.new_page()
+        log_in_at_the_hub(page, live_server)
+        page.fill("#code", code)
+        page.press("#code", "Enter")
+        page.wait_for_selector("select[data-suggests]")
+        grade = page.locator("select[data-suggests]").first
+        disposition = page.locator(f"#{grade.get_attribute('data-suggests')}")
+        rule = page.locator(f"#{disposition.get_attribute('data-rule')}")
+        assert grade.input_value() == "B"  # the door's grade, and its suggestion (the demo's default rules)
+        assert (disposition.input_value(), rule.inner_text()) == ("resell", "Suggested: resell — Rule 4: grade B → resell")
+        # The clerk looks closer: grade C. The suggestion, and the rule named, follow.
+        grade.select_option("C")
+        assert (disposition.input_value(), rule.inner_text()) == ("refurbish", "Suggested: refurbish — Rule 5: grade C → refurbish")
+        # A disposition the clerk picks is theirs: a later grade leaves it, and only the rule's words change.
+        disposition.select_option("recycle")
+        grade.select_option("D")
+        assert disposition.input_value() == "recycle" and rule.inner_text() == "Suggested: recycle — Rule 6: grade D → recycle"
+        grade.select_option("C")
+        assert disposition.input_value() == "recycle" and "refurbish" in rule.inner_text()
+        page.click("button:has-text('Mark received')")
+        page.wait_for_selector("text=received")
+        received = page.inner_text("main")
+        assert f"{reference} received" in received and "recycle (clerk's choice over refurbish)" in received
+    finally:
+        context.close()
