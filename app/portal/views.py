@@ -8,9 +8,10 @@ misses only, so guessing ends in 429 long before it could find anything.
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
@@ -20,6 +21,7 @@ from app.core.errors import DomainError, PageAfterRollback, error_page
 from app.extensions import limiter
 from app.labels.codes import format_label_code
 from app.labels.log_redaction import install_token_redaction
+from app.labels.rendering import LabelContent
 from app.labels.services import (
     BadCheckCharacter,
     NotALabel,
@@ -29,6 +31,7 @@ from app.labels.services import (
     resolve_customer_token,
 )
 from app.labels.views import FORMAT_CONVERTER, label_response
+from app.pickups.models import Pickup
 from app.pickups.rebooking import can_rebook, parse_slot, rebook_limit
 from app.pickups.services import set_access_notes
 from app.portal import services
@@ -42,6 +45,36 @@ def _missed(response: Response) -> bool:
     return response.status_code in (404, 410)
 
 
+_T = TypeVar("_T")
+
+
+def _once(load: Callable[[str], _T], token: str) -> _T:
+    """``load(token)`` once per request, its answer or its error kept for the view.
+
+    The limiter's exemption below resolves the link before the view runs; without this the
+    view resolved it again, and the label image (the hot path) paid two lookups for one.
+    """
+    memo: dict[tuple[Any, str], tuple[Any, DomainError | None]] = g.setdefault("customer_links", {})
+    key = (load, token)
+    if key not in memo:
+        try:
+            memo[key] = (load(token), None)
+        except DomainError as refused:
+            memo[key] = (None, refused)
+    value, failure = memo[key]
+    if failure is not None:
+        raise failure
+    return cast(_T, value)
+
+
+def _pickup_of(token: str) -> Pickup:
+    return _once(resolve_customer_token, token)
+
+
+def _label_of(token: str) -> LabelContent:
+    return _once(label_content_for_token, token)
+
+
 def _valid_link_sent() -> bool:
     # A customer's working link is served even while their address is limited: everyone behind
     # one office or mobile-carrier address must not be locked out by one prober's misses.
@@ -49,7 +82,8 @@ def _valid_link_sent() -> bool:
     if not token:
         return False
     try:
-        resolve_customer_token(token)
+        # The label image needs only the label (a lighter lookup than the whole pickup).
+        _label_of(token) if request.endpoint == "portal.label_file" else _pickup_of(token)
     except DomainError:
         return False
     return True
@@ -118,27 +152,27 @@ def _page(token: str, pickup: Any, *, errors: dict[str, Any] | None = None, note
 @bp.get("/r/<token>")
 @lookup_limit
 def pickup_page(token: str):  # type: ignore[no-untyped-def]
-    return _page(token, resolve_customer_token(token))
+    return _page(token, _pickup_of(token))
 
 
 @bp.get(f"/r/<token>/label.<{FORMAT_CONVERTER}:fmt>")
 @lookup_limit
 def label_file(token: str, fmt: str):  # type: ignore[no-untyped-def]
-    content = label_content_for_token(token)
+    content = _label_of(token)
     return label_response(content, fmt, download=request.args.get("download") == "1")  # type: ignore[arg-type]
 
 
 @bp.get("/r/<token>/print")
 @lookup_limit
 def print_page(token: str):  # type: ignore[no-untyped-def]
-    pickup = resolve_customer_token(token)
+    pickup = _pickup_of(token)
     return render_template("portal/print.html", token=token, code=format_label_code(pickup.label_code))
 
 
 @bp.post("/r/<token>/notes")
 @lookup_limit
 def save_access_notes(token: str):  # type: ignore[no-untyped-def]
-    pickup = resolve_customer_token(token)
+    pickup = _pickup_of(token)
     try:
         data = access_notes_schema.load({"access_notes": request.form.get("access_notes", "")})
     except ValidationError as error:
@@ -151,7 +185,7 @@ def save_access_notes(token: str):  # type: ignore[no-untyped-def]
 @bp.route("/r/<token>/cancel", methods=["GET", "POST"])
 @lookup_limit
 def cancel(token: str):  # type: ignore[no-untyped-def]
-    pickup = resolve_customer_token(token)
+    pickup = _pickup_of(token)
     if request.method == "GET" or request.form.get("confirm") != "yes":
         # Cancelling cannot be undone here, so it always takes a second, explicit step.
         return render_template("portal/cancel.html", token=token, pickup=pickup, can_cancel=services.can_cancel(pickup), errors={})
@@ -167,7 +201,7 @@ def cancel(token: str):  # type: ignore[no-untyped-def]
 @bp.route("/r/<token>/rebook", methods=["GET", "POST"])
 @lookup_limit
 def rebook(token: str):  # type: ignore[no-untyped-def]
-    pickup = resolve_customer_token(token)
+    pickup = _pickup_of(token)
 
     def form_page(status: int = 200, error: DomainError | None = None):  # type: ignore[no-untyped-def]
         allowed = can_rebook(pickup)
