@@ -6,11 +6,8 @@
 import { deleteDraft, getDraft, getLocal, photosOfPickup, updateLocal } from "./db.js";
 import { allPickupViews, enqueue, enqueueTogether } from "./outbox.js";
 import { settings } from "./settings.js";
-import { stopOf } from "./stops.js";
+import { isDone, stopOf } from "./stops.js";
 import { DONE_STATUSES } from "./words.js";
-
-/** Done for the route: collected, failed or cancelled, or taken off this driver's route. */
-export const isDone = (/** @type {any} */ p) => DONE_STATUSES.has(p.status) || Boolean(p.removed);
 
 /**
  * The door (stop) a pickup belongs to today, and those of its pickups still to do.

@@ -4,6 +4,11 @@
 // same day are one stop (an office, a shop, a block of flats), in the order of its first pickup.
 // Pure: no DOM, no storage.
 
+import { DONE_STATUSES } from "./words.js";
+
+/** Done for the route: collected, failed or cancelled, or taken off this driver's route. */
+export const isDone = (/** @type {any} */ p) => DONE_STATUSES.has(p.status) || Boolean(p.removed);
+
 /** @type {Map<string, Intl.DateTimeFormat>} */
 const dayFormats = new Map();
 

@@ -4,7 +4,6 @@
 // its date. Pickups at one door on one day are one stop (stops.js). A window about to close, or
 // already closed, says so.
 
-import { isDone } from "../actions.js";
 import { logout } from "../api.js";
 import { allNotices, dismissNotices, getMeta, wipeDriverData } from "../db.js";
 import { h, replace, toast } from "../dom.js";
@@ -13,7 +12,7 @@ import { isSharingLocation, shareLocation } from "../location.js";
 import { allPickupViews, unsyncedSummary } from "../outbox.js";
 import { resumeSync, stopSync } from "../sync.js";
 import { settings } from "../settings.js";
-import { dayKey, groupStops } from "../stops.js";
+import { dayKey, groupStops, isDone } from "../stops.js";
 import { mapLinks } from "../widgets.js";
 import { DAY_WORDS, STATUS_WORDS, dayHeading, fmtDate, fmtDay, fmtTime, fmtWindow, plural } from "../words.js";
 

@@ -6,10 +6,11 @@
 // its own copy) or without a signature. Each pickup still opens on its own to scan its label, take
 // photos, sign or fail it.
 
-import { checkCollections, collectionDraftKey as draftKey, doorDrafts, doorOf, finishCollections, isDone, photoNeeded, recordArrival } from "../actions.js";
+import { checkCollections, collectionDraftKey as draftKey, doorDrafts, doorOf, finishCollections, photoNeeded, recordArrival } from "../actions.js";
 import { getLocal, putDraft } from "../db.js";
 import { backLink, h, replace, toast } from "../dom.js";
 import { settings } from "../settings.js";
+import { isDone } from "../stops.js";
 import { STATUS_WORDS, fmtWindow, plural } from "../words.js";
 
 export async function render(root, { pickupId }, { navigate }) {
