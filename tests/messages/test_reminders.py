@@ -47,7 +47,11 @@ def test_a_pickup_assigned_the_day_before_is_reminded_of_at_seven_on_its_day(db,
     update_pickup(pickup, {"window": {"start": datetime.combine(today, time(23), AMS), "end": datetime.combine(today, time(23, 59), AMS)}}, actor=dispatcher)
     db.session.commit()
     first, moved = _reminders(db)
-    assert not moved.scheduled  # today: due now (or at seven, should the test run before it)
+    seven_today = datetime.combine(today, time(7), AMS)
+    if moved.created_at >= seven_today:
+        assert not moved.scheduled  # moved to today after seven: due at once
+    else:
+        assert moved.scheduled and moved.due_at == seven_today.astimezone(timezone.utc)  # before seven: due at seven
     if moved.due_at > utcnow():
         _come_due(db, moved)
     assert deliver_due() == 1
