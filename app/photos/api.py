@@ -112,6 +112,10 @@ def upload(photo_id: UUID):  # type: ignore[no-untyped-def]
     if not stored.created:
         return _answer(stored.photo, 200)
     try:
+        # Answered before the commit, which expires the row: dumping it after would read it back
+        # (one more query, and a second transaction to end).
+        db.session.flush()
+        response = _answer(stored.photo, 201)
         db.session.commit()
     except IntegrityError:
         # The same id arrived twice at once: the other request won. Same bytes → same answer.
@@ -126,7 +130,7 @@ def upload(photo_id: UUID):  # type: ignore[no-untyped-def]
         db.session.rollback()
         services.discard_photo_files(stored.photo)
         raise
-    return _answer(stored.photo, 201)
+    return response
 
 
 def _visible_photo(photo_id: UUID) -> Photo:

@@ -10,7 +10,9 @@ What changed is learnt two ways, both cheap:
 Both only mark pickups. Just before the commit, each marked pickup's facts are
 counted again from its rows (a handful of ``INSERT … SELECT`` for all of them at
 once); the difference to what it counted before is added to the rollup with an
-upsert (``count = count + excluded.count``), in key order. Adding differences,
+upsert (``count = count + excluded.count``), in key order. On PostgreSQL all of
+that is one statement (data-modifying ``WITH``): a sync push pays one round trip
+for its recount, not fourteen. Adding differences,
 rather than recounting a whole day, keeps two concurrent transactions on
 PostgreSQL from overwriting each other's sums; the marked pickups are locked
 first, so two changes of one pickup take turns.
@@ -32,6 +34,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -40,8 +43,10 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -49,6 +54,7 @@ from sqlalchemy.orm import Session
 
 from app.core.transactions import before_commit, transaction_buffer
 from app.hubs.models import Hub
+from app.pickups.locks import lock_pickups
 from app.pickups.models import ItemDiscrepancy, Pickup, PickupEvent, PickupItem, PickupStatus
 from app.receiving.models import ItemDisposition
 from app.reports.models import (
@@ -129,10 +135,12 @@ def refresh(session: Session) -> None:
 
 
 def _recount(session: Session, ids: Sequence[int]) -> None:
+    # Another transaction changing one of these pickups waits here (or we wait for it), so the facts
+    # read below are the ones it left, never ones it is replacing. A sync push locked its pickups already.
+    lock_pickups(session, ids)
     if session.get_bind().dialect.name == "postgresql":
-        # Another transaction changing one of these pickups waits here (or we wait for it), so
-        # the facts read below are the ones it left, never ones it is replacing.
-        session.execute(select(Pickup.id).where(Pickup.id.in_(ids)).order_by(Pickup.id).with_for_update())
+        _recount_in_one_statement(session, ids)
+        return
     scope = ReportFact.pickup_id.in_(ids)
     before = _sums(session, scope)
     session.execute(delete(ReportFact).where(scope))
@@ -146,6 +154,53 @@ def _recount(session: Session, ids: Sequence[int]) -> None:
             differences.append({**dict(zip(KEYS, key, strict=True)), **dict(zip(MEASURES, change, strict=True))})
     if differences:
         _add_to_rollup(session, differences)
+
+
+def _recount_in_one_statement(session: Session, ids: Sequence[int]) -> None:
+    """PostgreSQL: the same steps as the SQLite path, as one statement (one round trip instead of a dozen)."""
+    global _RECOUNT
+    if _RECOUNT is None:
+        _RECOUNT = _recount_statement()
+    # On the connection: through the session, a parameter dict would make the ORM read it as rows to insert.
+    session.connection().execute(_RECOUNT, {"ids": list(ids)})
+
+
+_RECOUNT: Any = None  # built on first use and kept: building it cost more CPU than running it
+
+
+def _recount_statement() -> Any:
+    """Old facts deleted (``RETURNING`` them), new ones inserted from the rows (``RETURNING`` them), and new
+    minus old added to the rollup in key order, for the pickups whose ids are bound as ``ids``.
+
+    The parts of one statement share its snapshot: the insert reads the rows as this
+    transaction left them, unaffected by the delete beside it. The day is each pickup's
+    hub's local date, its time zone read from the hub's row (one query less than per hub).
+    """
+    ids: Any = bindparam("ids", expanding=True)
+    columns = [*KEYS, *MEASURES]
+    old = delete(ReportFact).where(ReportFact.pickup_id.in_(ids)).returning(*[getattr(ReportFact, c) for c in columns]).cte("old_facts")
+    hub_zone = select(Hub.timezone).where(Hub.id == Pickup.hub_id).scalar_subquery()
+    day = func.date(func.timezone(hub_zone, Pickup.window_start))
+    counted = union_all(*_fact_queries(day, Pickup.id.in_(ids), "postgresql"))
+    new = (
+        insert(ReportFact)
+        .from_select(list(FACT_COLUMNS), counted)
+        .returning(*[getattr(ReportFact, c) for c in columns])
+        .cte("new_facts")
+    )
+    both = union_all(
+        select(*[new.c[c] for c in columns]),
+        select(*[old.c[c] for c in KEYS], *[-old.c[c] for c in MEASURES]),
+    ).subquery("both_facts")
+    keys = [both.c[c] for c in KEYS]
+    sums = [func.sum(both.c[c]) for c in MEASURES]
+    differences = select(*keys, *sums).group_by(*keys).having(or_(*[total != 0 for total in sums])).order_by(*keys)
+    statement = postgresql_insert(ReportRollup).from_select(columns, differences)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEYS),
+        set_={name: getattr(ReportRollup, name) + getattr(statement.excluded, name) for name in MEASURES},
+    )
+    return statement.add_cte(old, new)
 
 
 def _sums(session: Session, scope: ColumnElement[bool]) -> dict[Key, tuple[int, ...]]:

@@ -22,6 +22,7 @@ from app.core.inputs import storable
 from app.extensions import db
 from app.photos.models import PhotoLink
 from app.pickups.changes import last_change_number, newest_change_number, numbered_together
+from app.pickups.locks import remember_locked
 from app.pickups.models import Pickup
 from app.pickups.timeline import write_timeline
 from app.sync.models import MutationStatus, SyncClient, SyncMutation, SyncTombstone
@@ -114,16 +115,7 @@ def push_mutations(
         )
     client = get_client(client_id, driver, lock=True, now=received_at)
     skew = skew_seconds(sent_at, received_at) if sent_at else None
-    client.last_push_at = received_at
-    if skew is not None:  # the last measured offset stands until the phone sends a new one
-        client.clock_skew_seconds = skew
-    client.app_version = app_version or client.app_version
-    client.user_agent = (user_agent or "")[:300] or client.user_agent
-    record_held(client, held, now=received_at)
-
     ordered = sorted(raw_mutations, key=lambda m: m["id"])
-    if ordered:
-        client.highest_seen_mutation_id = max(client.highest_seen_mutation_id, ordered[-1]["id"])
     duplicates = [m["id"] for m in ordered if m["id"] <= client.last_mutation_id]
     todo: list[Mutation] = []
     not_processed: list[int] = []
@@ -142,6 +134,16 @@ def push_mutations(
     if todo:
         results.update(_apply(driver, client, todo, received_at=received_at, skew=skew))
         client.last_mutation_id = todo[-1].id
+    # What the phone says of itself is kept last: set before the batch, the batch's first query
+    # would flush it, and the client row would be written twice in every push.
+    client.last_push_at = received_at
+    if skew is not None:  # the last measured offset stands until the phone sends a new one
+        client.clock_skew_seconds = skew
+    client.app_version = app_version or client.app_version
+    client.user_agent = (user_agent or "")[:300] or client.user_agent
+    record_held(client, held, now=received_at)
+    if ordered:
+        client.highest_seen_mutation_id = max(client.highest_seen_mutation_id, ordered[-1]["id"])
     return PushOutcome(
         last_mutation_id=client.last_mutation_id,
         results=[results[m["id"]] for m in ordered if m["id"] in results],
@@ -216,7 +218,9 @@ def _load_pickups(pickup_ids: Iterable[int]) -> dict[int, Pickup]:
         .with_for_update(of=Pickup)
         .execution_options(populate_existing=True)
     )
-    return {pickup.id: pickup for pickup in db.session.scalars(query).unique()}
+    pickups = {pickup.id: pickup for pickup in db.session.scalars(query).unique()}
+    remember_locked(db.session(), pickups)  # the report's recount before the commit need not lock them again
+    return pickups
 
 
 def _apply(driver: User, client: SyncClient, todo: list[Mutation], *, received_at: datetime, skew: int | None) -> dict[int, dict[str, Any]]:
