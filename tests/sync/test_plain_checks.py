@@ -6,10 +6,11 @@ import uuid
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
+from app.core.inputs import bad_text
 from app.sync.mutations import read_mutation
 from app.sync.plain_checks import read_plain
 from app.sync.schemas import ARGS_SCHEMAS, mutation_schema
@@ -141,6 +142,9 @@ def _variants(raw: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(COMMON).flatmap(_variants))
 def test_any_variant_is_read_plainly_only_when_the_schemas_read_it_the_same(raw):
+    # As in a push: text that cannot be kept (control characters, broken Unicode) is refused over
+    # the whole raw mutation before either reader sees it (plain_checks counts on that).
+    assume(not bad_text(raw))
     plain = read_plain(copy.deepcopy(raw))
     if plain is None:
         return  # the schemas read it, as they always did
