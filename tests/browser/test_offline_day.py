@@ -147,6 +147,8 @@ def test_a_whole_offline_day_reaches_the_server_exactly_once(playwright, live_se
     assert page.locator(".item-card input[type=radio]:checked").count() == 0
     page.click("button.grade-all-choice[data-grade='B']")
     assert page.locator(".item-card input[type=radio][value='B']:checked").count() == len(second["items"])
+    # Signing stays the first offer; this customer cannot sign, so the driver finishes without.
+    assert page.locator("#collect-all-sign").is_visible() and page.inner_text("#collect-all-finish") == "Finish without signature"
     page.click("#collect-all-finish")
     page.wait_for_selector(f"li.stop[data-pickup='{second['id']}'][data-status='collected']", state="attached")
 

@@ -72,8 +72,12 @@ export async function render(root, { pickupId }, { navigate }) {
   }
 
   const allStatus = h("p", { id: "collect-all-status", role: "status" });
-  const finishAllButton = h("button", { type: "button", id: "collect-all-finish", class: "primary big wide", hidden: true, onclick: finishAll },
-    "Finish: collect everything");
+  // As at a door: signing is the usual end, finishing unsigned is for when nobody can sign.
+  const signAllButton = h("button", { type: "button", id: "collect-all-sign", class: "primary big wide", disabled: blockedByScan, onclick: toSignature },
+    "Continue to signature");
+  const finishAllButton = h("button", { type: "button", id: "collect-all-finish", class: "big wide", onclick: finishAll },
+    "Finish without signature");
+  const finishAllRow = h("div", { class: "button-row", id: "collect-all-actions", hidden: true }, signAllButton, finishAllButton);
   const gradeAllButtons = config.grades.map(({ code, label }) => h("button", {
     type: "button", class: "grade grade-all-choice", "data-grade": code, "aria-pressed": "false", onclick: () => gradeAll(code) },
   h("span", {}, h("strong", {}, code), ` ${label}`)));
@@ -82,7 +86,7 @@ export async function render(root, { pickupId }, { navigate }) {
     h("p", { class: "muted" }, "One tap grades every item you have not graded yet. You can still change any item below before finishing."),
     h("div", { class: "grades" }, gradeAllButtons),
     allStatus,
-    finishAllButton);
+    finishAllRow);
 
   function ungraded() { return pickup.items.filter((item) => !draft.items[item.id]?.grade || draft.items[item.id].graded_by_all); }
 
@@ -90,10 +94,10 @@ export async function render(root, { pickupId }, { navigate }) {
     for (const item of pickup.items) cards.get(item.id)?.setQty(item.quantity);
     allPanel.hidden = false;
     const allGraded = pickup.items.every((item) => draft.items[item.id]?.grade && !draft.items[item.id].graded_by_all);
-    finishAllButton.hidden = !allGraded;
+    finishAllRow.hidden = !allGraded;
     allStatus.textContent = allGraded ? "Every item has the grade you gave it." : "";
     allPanel.scrollIntoView({ block: "start" });
-    (allGraded ? finishAllButton : gradeAllButtons[0])?.focus({ preventScroll: true });
+    (allGraded ? signAllButton : gradeAllButtons[0])?.focus({ preventScroll: true });
   }
 
   function gradeAll(code) {
@@ -103,7 +107,7 @@ export async function render(root, { pickupId }, { navigate }) {
     const kept = pickup.items.length - open.length;
     allStatus.textContent = `${open.length} ${open.length === 1 ? "item" : "items"} set to grade ${code}`
       + (kept ? `; ${kept} ${kept === 1 ? "keeps" : "keep"} the grade you gave.` : ".");
-    finishAllButton.hidden = false;
+    finishAllRow.hidden = false;
   }
 
   async function finishAll() {
