@@ -22,45 +22,25 @@ import io
 import os
 import pstats
 import statistics
+import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from bench import load
 from bench.bench_sync import PASSWORD, Phone, _day_of_work, _people, _route
-from bench.harness import Report
+from bench.harness import Report, postgres_app
 
 
 @contextmanager
 def _pg_app() -> Iterator[Any]:
-    import sqlalchemy
-
-    from app import create_app
-    from app.extensions import db
-
-    url = load._database_url()
-    schema = f"bench_cost_{uuid.uuid4().hex[:8]}"
-    engine = sqlalchemy.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}",
-        "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False, "LOG_LEVEL": "WARNING",
-    })  # fmt: skip
-    try:
-        with app.app_context():
-            db.create_all()
+    """The app on a private schema of the bench's PostgreSQL, photos in a folder of its own."""
+    with tempfile.TemporaryDirectory() as folder, postgres_app(load._database_url(), Path(folder)) as app:
         yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        with engine.begin() as conn:
-            conn.execute(sqlalchemy.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
 
 
 class Counting:
