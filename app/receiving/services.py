@@ -77,20 +77,20 @@ def awaiting_receipt(hub_id: int | None, limit: int = 100) -> list[Pickup]:
     return list(db.session.scalars(query.order_by(Pickup.updated_at, Pickup.id).limit(limit)))
 
 
-def suggestions_for(pickup: Pickup) -> dict[int, rules.Suggestion | None]:
+def suggestions_for(pickup: Pickup, table: Sequence[rules.Rule] | None = None) -> dict[int, rules.Suggestion | None]:
     """The rules' suggestion for each item as the door graded it (what the form starts from)."""
-    table = rules.rules_for(pickup.hub_id)
+    table = rules.rules_for(pickup.hub_id) if table is None else table
     return {item.id: rules.suggest_for_item(table, item) for item in pickup.items}
 
 
-def suggestions_by_grade(pickup: Pickup) -> dict[int, dict[str, dict[str, str] | None]]:
+def suggestions_by_grade(pickup: Pickup, table: Sequence[rules.Rule] | None = None) -> dict[int, dict[str, dict[str, str] | None]]:
     """For each item, the rules' suggestion under every grade the clerk may give it.
 
     The page follows the grade the clerk picks with the suggestion for it, from this table, so
     the rules are matched in one place (here) and a corrected grade never leaves the old grade's
     disposition standing as if the clerk had chosen it.
     """
-    table = rules.rules_for(pickup.hub_id)
+    table = rules.rules_for(pickup.hub_id) if table is None else table
     answer: dict[int, dict[str, dict[str, str] | None]] = {}
     for item in pickup.items:
         by_grade: dict[str, dict[str, str] | None] = {}

@@ -32,7 +32,9 @@ def only_hub_staff() -> None:
 
 def _page(*, code: str = "", pickup: Any = None, error: DomainError | None = None, form: dict[str, str] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     hub_id = current_user.hub_id if current_user.role is Role.HUB else None
-    suggestions = services.suggestions_for(pickup) if pickup is not None else {}
+    # The hub's rules read once for both tables of suggestions the page carries.
+    table = rules.rules_for(pickup.hub_id) if pickup is not None else []
+    suggestions = services.suggestions_for(pickup, table) if pickup is not None else {}
     if pickup is not None and form is None:
         # Start from the door's count and grade and the rules' suggestion; the clerk confirms or corrects.
         form = {}
@@ -51,7 +53,7 @@ def _page(*, code: str = "", pickup: Any = None, error: DomainError | None = Non
         error=error,
         form=form or {},
         suggestions=suggestions,
-        by_grade=services.suggestions_by_grade(pickup) if pickup is not None and pickup.status in services.RECEIVABLE else {},
+        by_grade=services.suggestions_by_grade(pickup, table) if pickup is not None and pickup.status in services.RECEIVABLE else {},
         dispositions=list(Disposition),
         grades=list(Grade),
         extra_rows=range(EXTRA_ROWS),

@@ -100,9 +100,14 @@ export async function render(root, { pickupId }, { navigate }) {
     return Boolean(line.grade) && !line.graded_by_all;
   };
 
-  function collectAll() {
+  // "Everything here": every item at its expected count, saved.
+  function takeEverything() {
     for (const { pickup, item } of items) lineOf(pickup, item).quantity = item.quantity;
-    saveAll();
+    return saveAll();
+  }
+
+  function collectAll() {
+    takeEverything();
     panel.hidden = false;
     const allGraded = items.every(graded);
     finishRow.hidden = !allGraded;
@@ -124,8 +129,7 @@ export async function render(root, { pickupId }, { navigate }) {
   const collections = () => open.map((pickup) => ({ pickup, draft: drafts.get(pickup.id) }));
 
   async function toSignature() {
-    for (const { pickup, item } of items) lineOf(pickup, item).quantity = item.quantity;
-    await saveAll();
+    await takeEverything();
     const { problems } = await checkCollections(collections());
     if (problems.length) return showProblems(problems);
     navigate(`#/s/${pickupId}/sign`);
@@ -134,8 +138,7 @@ export async function render(root, { pickupId }, { navigate }) {
   async function finishAll() {
     finishButton.disabled = true;
     try {
-      for (const { pickup, item } of items) lineOf(pickup, item).quantity = item.quantity;
-      await saveAll();
+      await takeEverything();
       const result = await finishCollections(collections());
       if (!result.ok) return showProblems(result.problems);
       toast(`${plural(open.length, "pickup", "pickups")} collected. They will be sent when there is signal.`);
