@@ -6,7 +6,7 @@ from app.hubs.models import Hub  # noqa: F401
 from app.labels.models import CustomerToken  # noqa: F401
 from app.outbox.models import OutboxMessage  # noqa: F401
 from app.photos.models import Photo, PhotoLink  # noqa: F401
-from app.pickups.models import ChangeCounter, ItemDiscrepancy, Pickup, PickupEvent, PickupItem  # noqa: F401
+from app.pickups.models import ChangeCounter, DoorstepSetting, ItemDiscrepancy, Pickup, PickupEvent, PickupItem  # noqa: F401
 from app.receiving.models import DispositionRule, ItemDisposition, RecoveryRate  # noqa: F401
 from app.reports.models import ReportFact, ReportRollup  # noqa: F401
 from app.sync.models import SyncClient, SyncMutation, SyncState, SyncTombstone  # noqa: F401

@@ -44,6 +44,8 @@ def _print_logins(logins: DemoLogins) -> None:
     for email in logins.drivers:
         click.echo(f"  Driver:     {email}")
     click.echo(f"  Hub clerk:  {logins.hub_clerk}")
+    if logins.admin:
+        click.echo(f"  Admin:      {logins.admin} (set-up, rules, what phones ask for at the door)")
     click.echo(f"  Password for all: {logins.password}")
     if logins.customer_url:
         click.echo(f"  A customer's page: {logins.customer_url}")

@@ -75,6 +75,7 @@ class DemoLogins:
     dispatcher: str
     drivers: list[str]
     hub_clerk: str
+    admin: str | None = None  # set-up, disposition rules and the door's settings
     password: str = DEMO_PASSWORD
     customer_url: str | None = None
 
@@ -95,6 +96,7 @@ def load_demo_data(*, drivers: int = 3, pickups: int = 40, day: date | None = No
     )
     dispatcher = _ensure_user("dispatcher@backhaul.test", "Dana Dispatcher", Role.DISPATCHER, hub)
     clerk = _ensure_user("hub@backhaul.test", "Hugo Hub", Role.HUB, hub)
+    admin = _ensure_user("admin@backhaul.test", "Ada Admin", Role.ADMIN, hub)
     driver_names = ["Driss Driver", "Marta Kowalczyk", "Joost van den Berg", "Ana Souza", "Femi Adeyemi", "Lin Zhou"]
     driver_users = [
         _ensure_user(f"driver{n + 1}@backhaul.test", driver_names[n % len(driver_names)], Role.DRIVER, hub)
@@ -141,7 +143,7 @@ def load_demo_data(*, drivers: int = 3, pickups: int = 40, day: date | None = No
     # The newest pickup is one of the unassigned ones: its page shows every customer action.
     newest = db.session.scalar(select(Pickup).order_by(Pickup.id.desc()).limit(1))
     return DemoLogins(
-        dispatcher=dispatcher.email, drivers=[d.email for d in driver_users], hub_clerk=clerk.email,
+        dispatcher=dispatcher.email, drivers=[d.email for d in driver_users], hub_clerk=clerk.email, admin=admin.email,
         customer_url=customer_url(newest) if newest else None,
     )
 
@@ -180,7 +182,8 @@ def existing_demo_logins() -> DemoLogins | None:
     if "dispatcher@backhaul.test" not in emails:
         return None
     drivers = [e for e in emails if e.startswith("driver")]
-    return DemoLogins(dispatcher="dispatcher@backhaul.test", drivers=drivers, hub_clerk="hub@backhaul.test")
+    admin = "admin@backhaul.test" if "admin@backhaul.test" in emails else None
+    return DemoLogins(dispatcher="dispatcher@backhaul.test", drivers=drivers, hub_clerk="hub@backhaul.test", admin=admin)
 
 
 def _ensure_user(email: str, name: str, role: Role, hub: Hub) -> User:

@@ -1,4 +1,5 @@
-"""Set-up pages for admins: hubs and staff accounts (the console's side of `hubs` and `users` commands).
+"""Set-up pages for admins: hubs and staff accounts (the console's side of `hubs` and `users` commands),
+and the door's settings every phone obeys (app.pickups.doorstep).
 
 Only admins reach these pages; dispatchers get 403. Each handler reads the form,
 calls the hubs or accounts service and redirects; refusals re-show the page with
@@ -7,6 +8,7 @@ the message and roll back.
 from __future__ import annotations
 
 from datetime import time
+from functools import partial
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -17,6 +19,9 @@ from app.accounts.services import count_active_admins, create_user, get_user, li
 from app.core.errors import DomainError, Forbidden, InvalidInput, PageAfterRollback
 from app.dispatch.blueprint import bp
 from app.hubs.services import create_hub, get_hub, list_hubs, update_hub
+from app.pickups.doorstep import LONG_EDGE_RANGE, MOST_PHOTOS, QUALITY_RANGE, WORDS_LONGEST, DoorstepChange, doorstep, last_change, save_doorstep
+from app.pickups.models import FailureReason, Grade
+from app.pickups.vocabulary import FAILURE_LABELS, GRADE_LABELS
 
 
 def _admins_only() -> None:
@@ -147,3 +152,61 @@ def setup_edit_user(user_id: int):  # type: ignore[no-untyped-def]
         raise _refused(error) from error
     flash(f"{user.name} saved." + (" New password set; their sessions were ended." if form.get("password") else ""))
     return redirect(url_for(".setup") + f"#user-{user.id}", 303)
+
+
+# --- the door's settings, sent to every phone with its next pull ---------------------------------
+
+
+def _doorstep_page(error: DomainError | None = None) -> str:
+    door = doorstep()
+    if error is not None:
+        # Re-show what the admin typed, not what is stored, beside the messages.
+        form = request.form
+        shown: dict[str, Any] = {
+            "photo_long_edge": form.get("photo_long_edge", ""), "photo_jpeg_quality": form.get("photo_jpeg_quality", ""),
+            "photos": {g.value: form.get(f"photos-{g.value}", "") for g in Grade},
+            "signature_required": form.get("signature_required") == "1", "scan_required_by_default": form.get("scan_required_by_default") == "1",
+            "words": {r.value: form.get(f"words-{r.value}", "") for r in FailureReason},
+            "offered": set(form.getlist("offered")) | {FailureReason.OTHER.value},
+        }
+    else:
+        shown = {
+            "photo_long_edge": door.photo_long_edge, "photo_jpeg_quality": round(door.photo_jpeg_quality * 100),
+            "photos": {g.value: door.photos_needed(g) for g in Grade},
+            "signature_required": door.signature_required, "scan_required_by_default": door.scan_required_by_default,
+            "words": {r.value: door.failure_label(r) for r in FailureReason},
+            "offered": {r.value for r in door.failure_reasons_offered},
+        }
+    return render_template(
+        "dispatch/doorstep.html", shown=shown, error=error, errors=(error.fields if error else None) or {},
+        grades=GRADE_LABELS, reasons=list(FailureReason), defaults=FAILURE_LABELS, last=last_change(),
+        ranges={"long_edge": LONG_EDGE_RANGE, "quality": QUALITY_RANGE, "photos": MOST_PHOTOS, "words": WORDS_LONGEST},
+    )
+
+
+@bp.get("/setup/doorstep")
+def setup_doorstep():  # type: ignore[no-untyped-def]
+    """What every driver's phone asks for at the door: photos, signature, scan, failure reasons."""
+    _admins_only()
+    return _doorstep_page()
+
+
+@bp.post("/setup/doorstep")
+def setup_save_doorstep():  # type: ignore[no-untyped-def]
+    _admins_only()
+    form = request.form
+    change = DoorstepChange(
+        photo_long_edge=form.get("photo_long_edge", ""),
+        photo_jpeg_quality=form.get("photo_jpeg_quality", ""),
+        photos_per_grade={g.value: form.get(f"photos-{g.value}", "") for g in Grade},
+        signature_required=form.get("signature_required") == "1",
+        scan_required_by_default=form.get("scan_required_by_default") == "1",
+        failure_words={r.value: form.get(f"words-{r.value}", "") for r in FailureReason},
+        failure_reasons_offered=frozenset(form.getlist("offered")),
+    )
+    try:
+        save_doorstep(change, actor=current_user)
+    except DomainError as error:
+        raise PageAfterRollback(error.status, partial(_doorstep_page, error)) from error
+    flash("Settings saved. Every phone follows them from its next sync.")
+    return redirect(url_for(".setup_doorstep"), 303)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from marshmallow import Schema, ValidationError
 
 from app.hubs.models import Hub
+from app.pickups.doorstep import doorstep
 from app.pickups.fields import GROUPS, flat_name, flat_values, nested
 from app.pickups.models import Pickup
 
@@ -59,6 +60,7 @@ class PickupForm:
         values = dict.fromkeys(PICKUP_FIELDS, "")
         values.update(day=day.isoformat(), start_time="09:00", end_time="11:00", hub_id=str(hub.id) if hub else "")
         values["country"] = hub.country if hub and hub.country else ""
+        values["scan_required"] = "1" if doorstep().scan_required_by_default else ""
         return cls(values=values).padded()
 
     @classmethod

@@ -16,8 +16,9 @@ from flask import current_app, render_template
 
 from app.labels.rendering import render_label
 from app.labels.services import customer_url, label_content
+from app.pickups.doorstep import doorstep
 from app.pickups.models import FailureReason, Pickup, PickupEvent, PickupStatus
-from app.pickups.vocabulary import FAILURE_LABELS, GRADE_LABELS
+from app.pickups.vocabulary import GRADE_LABELS
 
 # The kinds of email, in the order a pickup goes through them, and their subjects.
 KINDS = {
@@ -72,7 +73,7 @@ def compose(kind: str, pickup: Pickup, facts: dict[str, Any] | None = None) -> C
         "items": [item for item in pickup.items if kind != "collected" or item.collected_quantity],
         "grade_words": {grade.value: words for grade, words in GRADE_LABELS.items()},
         "failure": _FAILURE_WORDS.get(pickup.failure_reason, "") if pickup.failure_reason else "",
-        "failure_label": FAILURE_LABELS.get(pickup.failure_reason, "") if pickup.failure_reason else "",
+        "failure_label": doorstep().failure_label(pickup.failure_reason) if pickup.failure_reason else "",
         # The receipt dates the visit by the driver's device: when they were at the door, not when the phone synced.
         "collected_at": _local((collected.device_time or collected.server_time) if collected else None, zone),
         "handed_over_by": (collected.data or {}).get("handed_over_by") if collected else None,

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.photos.models import Photo, PhotoLink
 from app.photos.processing import PhotoRejected, normalise_photo
 from app.photos.storage import photo_file_names, photo_storage
+from app.pickups.doorstep import doorstep
 from app.pickups.models import Pickup, PickupEvent
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -113,7 +114,8 @@ def store_photo(photo_id: UUID, data: bytes, *, sha256: str, uploader: User, cap
         normalised = normalise_photo(
             data,
             max_pixels=config["PHOTO_MAX_PIXELS"],
-            long_edge=config["PHOTO_LONG_EDGE"],
+            # The admins' size (what the phone shrinks to): a larger upload is shrunk to it here.
+            long_edge=doorstep().photo_long_edge,
             thumb_edge=config["PHOTO_THUMB_EDGE"],
             quality=config["PHOTO_STORED_JPEG_QUALITY"],
         )

@@ -25,11 +25,11 @@ from app.accounts.models import User
 from app.core.errors import Conflict
 from app.extensions import db
 from app.pickups import events
+from app.pickups.doorstep import doorstep
 from app.pickups.models import FailureReason, Grade, Pickup, PickupEvent, PickupStatus
 from app.pickups.services import change_status
 from app.pickups.states import check_transition
 from app.pickups.timeline import Entry, Evidence, pending_entries, record_event
-from app.pickups.vocabulary import FAILURE_LABELS, photo_required_grades
 
 COLLECTED_STATUSES = (PickupStatus.COLLECTED, PickupStatus.PARTIALLY_COLLECTED, PickupStatus.RECEIVED)
 
@@ -152,14 +152,20 @@ def collect_pickup(
             fields={"items": ungraded},
             keep_facts=True,
         )
-    needs_photo = photo_required_grades()
+    # At least one photo where the grade asks for photos. How many is the phone's to enforce, by the
+    # settings it had at the door: a count raised since must not refuse work done while offline.
+    settings = doorstep()
     missing_photo = {
-        str(i): [f"Grade {e.grade.value} needs a photo."]
-        for i, e in entries.items()
-        if e.quantity and e.grade is not None and e.grade in needs_photo and not e.photo_ids
+        i: e.grade for i, e in entries.items() if e.quantity and e.grade is not None and settings.photos_needed(e.grade) and not e.photo_ids
     }
     if missing_photo:
-        raise FieldActionRefused("photo_required", "Items graded C or D need a photo.", fields={"items": missing_photo}, keep_facts=True)
+        graded = " or ".join(sorted({grade.value for grade in missing_photo.values()}))
+        raise FieldActionRefused(
+            "photo_required",
+            f"Items graded {graded} need a photo.",
+            fields={"items": {str(i): [f"Grade {grade.value} needs a photo."] for i, grade in missing_photo.items()}},
+            keep_facts=True,
+        )
     if not any(e.quantity for e in entries.values()):
         raise FieldActionRefused(
             "nothing_collected",
@@ -228,7 +234,7 @@ def fail_pickup(
     if pickup.status is not PickupStatus.ASSIGNED:
         raise FieldActionRefused("invalid_status", f"This pickup is {pickup.status.value.replace('_', ' ')}; it cannot fail now.")
     notes = (notes or "").strip() or None
-    message = f"Failed: {FAILURE_LABELS[reason].lower()}" + (f" — {notes}" if notes else ".")
+    message = f"Failed: {doorstep().failure_label(reason).lower()}" + (f" — {notes}" if notes else ".")
     data = {"reason": reason.value, "notes": notes, "photo_ids": [str(p) for p in photo_ids]}
     entry = change_status(pickup, PickupStatus.FAILED, actor=driver, kind="failed", message=message, data=data, evidence=evidence)
     pickup.failure_reason = reason

@@ -290,3 +290,18 @@ change_numbers = Sequence("change_numbers", metadata=Model.metadata)
 def _seed_counter(table, connection, **kw):  # type: ignore[no-untyped-def]
     # The migration seeds the row too; create_all (tests) needs it as well.
     connection.execute(insert(table).values(id=1, value=0))
+
+
+class DoorstepSetting(Model):
+    """One of the admins' settings for the door (app.pickups.doorstep): a key and its JSON value.
+
+    A row per key, not a column per setting: a missing row means "the default", and a
+    setting added later needs no migration of the rows already kept.
+    """
+
+    __tablename__ = "doorstep_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -106,7 +106,8 @@ class PickupInSchema(_Stripped):
     items = fields.List(fields.Nested(ItemInSchema), required=True, validate=validate.Length(min=1, max=200, error="A pickup needs between 1 and 200 items."))
     hub_id = fields.Integer(load_default=None, allow_none=True, validate=ROW_ID)
     driver_id = fields.Integer(load_default=None, allow_none=True, validate=ROW_ID)
-    scan_required = fields.Boolean(load_default=False)
+    # Not given, or null: the admins' default for new pickups (app.pickups.doorstep).
+    scan_required = fields.Boolean(load_default=None, allow_none=True)
 
 
 class PickupPatchSchema(PickupInSchema):
@@ -117,6 +118,8 @@ class PickupPatchSchema(PickupInSchema):
     """
 
     version = fields.Integer(allow_none=True)
+    # An edit says yes or no; the default is for new pickups only.
+    scan_required = fields.Boolean()
 
     def __init__(self, **kwargs: Any):
         kwargs.setdefault("partial", tuple(PickupInSchema._declared_fields))

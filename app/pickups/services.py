@@ -27,6 +27,7 @@ from app.hubs.models import Hub
 from app.pickups import events
 from app.pickups.changes import numbered_together, touch
 from app.pickups.days import day_bounds, day_of, driver_timezone
+from app.pickups.doorstep import doorstep
 from app.pickups.fields import changed_fields, pickup_columns
 from app.pickups.models import Pickup, PickupItem, PickupStatus
 from app.pickups.states import FINAL_STATUSES, OPEN_STATUSES, check_transition
@@ -111,12 +112,13 @@ def create_pickups(planned: Sequence[NewPickup], *, actor: User | None, source: 
             _check_driver(plan.driver)
     pickups: list[Pickup] = []
     # Everything is decided before the first write, so each pickup is inserted once, already assigned.
+    scan_by_default = doorstep().scan_required_by_default if any(plan.data.get("scan_required") is None for plan in planned) else False
     with numbered_together(), db.session.no_autoflush:
         positions = RoutePositions()
         for plan in planned:
             pickup = Pickup(**pickup_columns(plan.data), status=PickupStatus.UNASSIGNED, hub_id=plan.hub.id, access_notes="", version=0)
             pickup.notes = pickup.notes or ""
-            pickup.scan_required = bool(pickup.scan_required)
+            pickup.scan_required = scan_by_default if pickup.scan_required is None else bool(pickup.scan_required)
             _check_window(pickup)
             touch(pickup)
             record_event(

@@ -1,8 +1,7 @@
 """The words for grades and failure reasons, defined once: the console, the phone (through the
-pull's settings) and the timeline all say the same thing."""
+pull's settings) and the timeline all say the same thing. An admin may reword a failure reason
+(app.pickups.doorstep); these are the words until then."""
 from __future__ import annotations
-
-from flask import current_app
 
 from app.pickups.models import FailureReason, Grade
 
@@ -23,7 +22,3 @@ FAILURE_LABELS = {
     FailureReason.OTHER: "Other (say what happened)",
 }
 
-
-def photo_required_grades() -> frozenset[Grade]:
-    """Grades whose items need at least one photo (``PHOTO_REQUIRED_GRADES``)."""
-    return frozenset(Grade(g) for g in current_app.config["PHOTO_REQUIRED_GRADES"])

@@ -37,7 +37,7 @@ def test_the_phone_reads_only_settings_keys_the_pull_carries(app, driver):
     assert photo <= set(sent["photo"]), f"the phone reads photo settings the pull does not send: {sorted(photo - set(sent['photo']))}"
     everything = without_comments("".join(p.read_text() for p in ALL_JS))
     # The keys the phone once read and the server never sent: gone for good.
-    for gone in ("signature_required", "photo_required", "more"):
+    for gone in ("photo_required", "more"):
         assert not re.search(rf"\.{gone}\b", everything), gone
 
 

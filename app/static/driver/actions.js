@@ -7,7 +7,7 @@ import { deleteDraft, getDraft, getLocal, photosOfPickup, updateLocal } from "./
 import { allPickupViews, enqueue, enqueueTogether } from "./outbox.js";
 import { settings } from "./settings.js";
 import { isDone, stopOf } from "./stops.js";
-import { DONE_STATUSES } from "./words.js";
+import { DONE_STATUSES, plural } from "./words.js";
 
 /**
  * The door (stop) a pickup belongs to today, and those of its pickups still to do.
@@ -48,12 +48,32 @@ export function collectionDraftKey(pickupId) {
 }
 
 /**
- * Whether an item with this grade needs a photo (the server's photo_required_grades).
+ * How many photos an item with this grade needs (the admins' photos_per_grade); 0 without a grade.
  * @param {string | null | undefined} grade
  * @param {import("./settings.js").Settings} config
  */
-export function photoNeeded(grade, config) {
-  return Boolean(grade && config.photoRequiredGrades.includes(grade));
+export function photosNeeded(grade, config) {
+  return grade ? config.photosPerGrade[grade] || 0 : 0;
+}
+
+/**
+ * What the item card says under the grades: "" when the grade needs no photo.
+ * @param {string | null | undefined} grade
+ * @param {import("./settings.js").Settings} config
+ */
+export function photosHint(grade, config) {
+  const needed = photosNeeded(grade, config);
+  if (!needed) return "";
+  return needed === 1 ? "A photo is required for this grade." : `${needed} photos are required for this grade.`;
+}
+
+/**
+ * Why a collection cannot finish without a signature, or null when it can.
+ * @param {import("./settings.js").Settings} config
+ * @param {boolean} signed
+ */
+function unsignedProblem(config, signed) {
+  return config.signatureRequired && !signed ? "The customer must sign for this collection: continue to the signature." : null;
 }
 
 /**
@@ -72,7 +92,12 @@ export async function buildCollection(pickup, draft, config) {
     const grade = quantity > 0 ? line.grade || null : null;
     const photoIds = photos.filter((/** @type {any} */ p) => p.item_id === item.id).map((/** @type {any} */ p) => p.id);
     if (quantity > 0 && !grade) problems.push(`Choose a grade for ${item.description}.`);
-    if (quantity > 0 && photoNeeded(grade, config) && !photoIds.length) problems.push(`Take a photo of ${item.description} (grade ${grade} needs one).`);
+    const needed = quantity > 0 ? photosNeeded(grade, config) : 0;
+    if (needed > photoIds.length) {
+      problems.push(needed === 1
+        ? `Take a photo of ${item.description} (grade ${grade} needs one).`
+        : `Take ${plural(needed - photoIds.length, "more photo", "more photos")} of ${item.description} (grade ${grade} needs ${needed}, it has ${photoIds.length}).`);
+    }
     return { item_id: item.id, quantity, grade, notes: (line.notes || "").trim(), photo_ids: photoIds };
   });
   if (items.every((/** @type {any} */ line) => line.quantity === 0)) problems.push("Nothing is marked as collected. If you could not collect anything, use “Could not collect”.");
@@ -88,6 +113,8 @@ export async function buildCollection(pickup, draft, config) {
 export async function finishCollection(pickup, draft, { signaturePhotoId = null, signedBy = null } = {}) {
   const config = await settings();
   const { items, problems, photoIds } = await buildCollection(pickup, draft, config);
+  const unsigned = unsignedProblem(config, Boolean(signaturePhotoId));
+  if (unsigned) problems.push(unsigned);
   if (problems.length) return { ok: false, problems };
   /** @type {Record<string, any>} */
   const args = { pickup_id: pickup.id, items, signature_photo_id: signaturePhotoId };
@@ -124,6 +151,8 @@ export async function checkCollections(collections) {
  */
 export async function finishCollections(collections, { signatures = new Map(), signedBy = null } = {}) {
   const { problems, built } = await checkCollections(collections);
+  const unsigned = unsignedProblem(await settings(), collections.every(({ pickup }) => signatures.has(pickup.id)));
+  if (unsigned) problems.push(unsigned);
   if (problems.length) return { ok: false, problems };
   const actions = built.map(({ pickup, items, photoIds }) => {
     const signaturePhotoId = signatures.get(pickup.id) || null;

@@ -18,7 +18,9 @@ const FALLBACK = {
   "max_batch": 1000,
   "clock_skew_flag_seconds": 300,
   "photo": {"long_edge": 1600, "jpeg_quality": 0.8, "max_bytes": 15728640, "types": ["image/jpeg", "image/png", "image/webp"]},
+  "photos_per_grade": {"A": 0, "B": 0, "C": 1, "D": 1},
   "photo_required_grades": ["C", "D"],
+  "signature_required": false,
   "grades": [
     {"code": "A", "label": "As new, sealed or unused"},
     {"code": "B", "label": "Good, light wear"},
@@ -49,7 +51,8 @@ const PHONE_MAX_BATCH = 200;
  * @property {number} pollSeconds
  * @property {number} maxBatch
  * @property {{longEdge: number, quality: number, maxBytes: number}} photo
- * @property {string[]} photoRequiredGrades
+ * @property {Record<string, number>} photosPerGrade how many photos an item of each grade needs
+ * @property {boolean} signatureRequired whether a collection may finish without the customer's signature
  * @property {Term[]} grades
  * @property {Term[]} failureReasons
  * @property {number} daysAhead
@@ -58,7 +61,8 @@ const PHONE_MAX_BATCH = 200;
 
 /** @returns {Promise<Settings>} */
 export async function settings() {
-  const server = { ...FALLBACK, ...((await readSettings()) || {}) };
+  const stored = (await readSettings()) || {};
+  const server = { ...FALLBACK, ...stored };
   const photo = { ...FALLBACK.photo, ...(server.photo || {}) };
   let quality = photo.jpeg_quality;
   if (quality > 1) quality /= 100;
@@ -67,13 +71,26 @@ export async function settings() {
     pollSeconds: server.poll_seconds,
     maxBatch: Math.min(server.max_batch, PHONE_MAX_BATCH),
     photo: { longEdge: photo.long_edge, quality, maxBytes: photo.max_bytes },
-    photoRequiredGrades: server.photo_required_grades,
+    photosPerGrade: photosPerGrade(stored, server),
+    signatureRequired: Boolean(server.signature_required),
     grades: server.grades,
     failureReasons: server.failure_reasons,
     daysAhead: server.days_ahead,
     // Until a pull names the hub's zone, the phone's own is the best guess.
     timezone: server.timezone || Intl.DateTimeFormat().resolvedOptions().timeZone,
   };
+}
+
+/**
+ * Photos per grade; settings stored by a pull from before the count had only the grades that
+ * need one (an app updated before its next pull reads those until then).
+ * @param {any} stored what the last pull kept
+ * @param {any} server the same over the fallback
+ * @returns {Record<string, number>}
+ */
+function photosPerGrade(stored, server) {
+  if (stored.photos_per_grade || !stored.photo_required_grades) return server.photos_per_grade;
+  return Object.fromEntries(server.grades.map((/** @type {Term} */ grade) => [grade.code, server.photo_required_grades.includes(grade.code) ? 1 : 0]));
 }
 
 /**

@@ -1,10 +1,10 @@
 // @ts-check
 // Collect: each item's quantity and grade (the server's grades and labels),
-// photos where the server requires them for the grade, or "collect everything as expected": one tap for a
+// as many photos as the admins ask for the grade, or "collect everything as expected": one tap for a
 // grade the driver chooses for every item not yet graded (never a default grade: the hub restocks by it),
 // then any item can still be changed before finishing.
 
-import { buildCollection, collectionDraftKey as draftKey, finishCollection, photoNeeded, recordArrival } from "../actions.js";
+import { buildCollection, collectionDraftKey as draftKey, finishCollection, photosHint, recordArrival } from "../actions.js";
 import { getDraft, getLocal, putDraft } from "../db.js";
 import { backLink, h, replace, toast } from "../dom.js";
 import { pickupViewById } from "../outbox.js";
@@ -41,7 +41,7 @@ export async function render(root, { pickupId }, { navigate }) {
     const line = draft.items[item.id] || (draft.items[item.id] = { quantity: item.quantity, grade: null, notes: "" });
     // Never more than expected: extra goods are for dispatch to decide, not the van.
     const qty = h("input", { id: `qty-${item.id}`, type: "number", inputmode: "numeric", min: 0, max: item.quantity, value: String(line.quantity), class: "qty-input" });
-    const photoHint = h("p", { class: "muted", hidden: !photoNeeded(line.grade, config) }, "A photo is required for this grade.");
+    const photoHint = h("p", { class: "muted photo-hint", hidden: !photosHint(line.grade, config) }, photosHint(line.grade, config));
     const setQty = (n) => { line.quantity = Math.max(0, Math.min(item.quantity, n | 0)); qty.value = String(line.quantity); save(); };
     qty.addEventListener("change", () => setQty(Number(qty.value)));
     const radios = config.grades.map(({ code: grade }) => h("input", { type: "radio", name: `grade-${item.id}`, value: grade, checked: line.grade === grade,
@@ -50,7 +50,7 @@ export async function render(root, { pickupId }, { navigate }) {
     const setGrade = (grade, byAll = false) => {
       line.grade = grade; line.graded_by_all = byAll;
       radios.forEach((r) => { r.checked = r.value === grade; });
-      photoHint.hidden = !photoNeeded(grade, config); save();
+      photoHint.textContent = photosHint(grade, config); photoHint.hidden = !photoHint.textContent; save();
     };
     cards.set(item.id, { setQty, setGrade });
     const grades = h("fieldset", { class: "grades" }, h("legend", {}, "Condition"),
@@ -75,7 +75,8 @@ export async function render(root, { pickupId }, { navigate }) {
   // As at a door: signing is the usual end, finishing unsigned is for when nobody can sign.
   const signAllButton = h("button", { type: "button", id: "collect-all-sign", class: "primary big wide", disabled: blockedByScan, onclick: toSignature },
     "Continue to signature");
-  const finishAllButton = h("button", { type: "button", id: "collect-all-finish", class: "big wide", onclick: finishAll },
+  // Where the admins ask for a signature every time, there is no finishing without one.
+  const finishAllButton = h("button", { type: "button", id: "collect-all-finish", class: "big wide", hidden: config.signatureRequired, onclick: finishAll },
     "Finish without signature");
   const finishAllRow = h("div", { class: "button-row", id: "collect-all-actions", hidden: true }, signAllButton, finishAllButton);
   const gradeAllButtons = config.grades.map(({ code, label }) => h("button", {

@@ -9,6 +9,7 @@ import { getDraft, removePhoto } from "../db.js";
 import { backLink, h, replace, toast } from "../dom.js";
 import { pickupViewById } from "../outbox.js";
 import { PhoneFullError, checkQuota, storePhoto } from "../photos.js";
+import { settings } from "../settings.js";
 import { signaturePad } from "../signature.js";
 import { plural } from "../words.js";
 
@@ -32,6 +33,7 @@ export async function render(root, { pickupId, door = false }, { navigate }) {
   const itemsHash = door ? `#/s/${pickupId}` : `#/p/${pickupId}/collect`;
   const collections = await signedFor(pickupId, door);
   if (!collections) return navigate(itemsHash);
+  const config = await settings();
   const customers = [...new Set(collections.map(({ pickup }) => pickup.customer?.name).filter(Boolean))];
   const canvas = h("canvas", { id: "signature", class: "signature", "aria-label": "Signature area: sign with a finger" });
   const firstDraft = collections[0].draft;
@@ -54,7 +56,8 @@ export async function render(root, { pickupId, door = false }, { navigate }) {
     h("div", { class: "button-row" },
       h("button", { type: "button", id: "finish", class: "primary big wide", onclick: () => finish() },
         door ? `Finish: collect everything here (${plural(collections.length, "pickup", "pickups")})` : "Finish collection"),
-      h("button", { type: "button", id: "finish-unsigned", class: "big wide", onclick: () => finish({ unsigned: true }) }, "Finish without signature")));
+      config.signatureRequired ? null
+        : h("button", { type: "button", id: "finish-unsigned", class: "big wide", onclick: () => finish({ unsigned: true }) }, "Finish without signature")));
   const pad = signaturePad(canvas);
   const done = () => pad.disconnect();
 

@@ -6,7 +6,7 @@
 // its own copy) or without a signature. Each pickup still opens on its own to scan its label, take
 // photos, sign or fail it.
 
-import { checkCollections, collectionDraftKey as draftKey, doorDrafts, doorOf, finishCollections, photoNeeded, recordArrival } from "../actions.js";
+import { checkCollections, collectionDraftKey as draftKey, doorDrafts, doorOf, finishCollections, photosNeeded, recordArrival } from "../actions.js";
 import { getLocal, putDraft } from "../db.js";
 import { backLink, h, replace, toast } from "../dom.js";
 import { settings } from "../settings.js";
@@ -42,15 +42,22 @@ export async function render(root, { pickupId }, { navigate }) {
 
   function itemRow(pickup, item) {
     const line = lineOf(pickup, item);
-    const hint = h("p", { class: "muted", hidden: !photoNeeded(line.grade, config) },
-      "This grade needs a photo: ", h("a", { href: `#/p/${pickup.id}/collect` }, "open this pickup to take it"), ".");
+    const hintWords = h("span", {});
+    const hint = h("p", { class: "muted photo-hint" },
+      hintWords, h("a", { href: `#/p/${pickup.id}/collect` }, "open this pickup to take them"), ".");
+    const showHint = (/** @type {string | null} */ grade) => {
+      const needed = photosNeeded(grade, config);
+      hint.hidden = !needed;
+      hintWords.textContent = needed === 1 ? "This grade needs a photo: " : `This grade needs ${needed} photos: `;
+    };
+    showHint(line.grade);
     const radios = config.grades.map(({ code }) => h("input", { type: "radio", name: `grade-${item.id}`, value: code, checked: line.grade === code,
       onchange: () => setGrade(code) }));
     // byAll: set by the one tap for everything; a later one-tap may change it, a grade tapped here it leaves alone.
     const setGrade = (grade, byAll = false) => {
       line.grade = grade; line.graded_by_all = byAll;
       radios.forEach((r) => { r.checked = r.value === grade; });
-      hint.hidden = !photoNeeded(grade, config);
+      showHint(grade);
       saveAll();
     };
     setters.set(item.id, setGrade);
@@ -82,7 +89,7 @@ export async function render(root, { pickupId }, { navigate }) {
   // a door where nobody can sign, as on a single pickup.
   const signButton = h("button", { type: "button", id: "collect-all-sign", class: "primary big wide", onclick: toSignature },
     `Continue to signature (${plural(open.length, "pickup", "pickups")})`);
-  const finishButton = h("button", { type: "button", id: "collect-all-finish", class: "big wide", onclick: finishAll },
+  const finishButton = h("button", { type: "button", id: "collect-all-finish", class: "big wide", hidden: config.signatureRequired, onclick: finishAll },
     "Finish without signature");
   const finishRow = h("div", { class: "button-row", id: "collect-all-actions", hidden: true }, signButton, finishButton);
   const gradeAllButtons = config.grades.map(({ code, label }) => h("button", {
