@@ -43,12 +43,13 @@ export async function render(root, { pickupId }, { navigate }) {
   function itemRow(pickup, item) {
     const line = lineOf(pickup, item);
     const hintWords = h("span", {});
-    const hint = h("p", { class: "muted photo-hint" },
-      hintWords, h("a", { href: `#/p/${pickup.id}/collect` }, "open this pickup to take them"), ".");
+    const hintLink = h("a", { href: `#/p/${pickup.id}/collect` }, "");
+    const hint = h("p", { class: "muted photo-hint" }, hintWords, hintLink, ".");
     const showHint = (/** @type {string | null} */ grade) => {
       const needed = photosNeeded(grade, config);
       hint.hidden = !needed;
       hintWords.textContent = needed === 1 ? "This grade needs a photo: " : `This grade needs ${needed} photos: `;
+      hintLink.textContent = needed === 1 ? "open this pickup to take it" : "open this pickup to take them";
     };
     showHint(line.grade);
     const radios = config.grades.map(({ code }) => h("input", { type: "radio", name: `grade-${item.id}`, value: code, checked: line.grade === code,
