@@ -199,6 +199,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_cpu_seconds(base_url: str) -> float:
+    """CPU time used so far by the gunicorn ``served`` runs at ``base_url`` (its master and workers; Linux's /proc)."""
+    bind = f"127.0.0.1:{base_url.rsplit(':', 1)[1]}".encode()
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or bind not in (proc / "cmdline").read_bytes().split(b"\0"):
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
