@@ -13,6 +13,9 @@
   first (``base_*``), then this one; then 8 and 32 phones' throughput with both
   served at once, taking turns round by round (``push_phones{8,32}_now_vs_base``),
   which a shared machine's changing load cannot tilt.
+- photo_upload_server_cpu_ms: the server's CPU (gunicorn's workers, read from /proc)
+  per realistic 1600-px upload, the whole request: the goal is 25 ms. bench_photos
+  measures the image work alone.
 - pull_{delta,reset}_100k_vs_10k on PostgreSQL: the same driver's pull (a delta
   with 20 of their own changes behind 2,000 of other drivers', and a reset of a
   route of ~20) with 10,000 and 100,000 pickups in the table, in-process. Goal:
@@ -47,7 +50,7 @@ def _app_dir() -> Path:
 
 def _pushes(report: Report, app_dir: Path, prefix: str = "") -> dict[str, float]:
     figures_out: dict[str, float] = {}
-    with load.served(app_dir, 8 + 32 + 2, outbox_worker=True) as (base_url, routes, _database_url):
+    with load.served(app_dir, 8 + 32 + 3, outbox_worker=True) as (base_url, routes, _database_url):
         rates = {}
         for n, group in ((8, routes[:8]), (32, routes[8:40])):
             figures = load.run_phones(base_url, group, photos=False, seconds=600, spread=0)
@@ -66,7 +69,30 @@ def _pushes(report: Report, app_dir: Path, prefix: str = "") -> dict[str, float]
         report.bench(f"{prefix}import10k_s", imported, "s")
         report.ratio(f"{prefix}push_during_import_vs_alone", statistics.median(normal) / statistics.median(during))
         figures_out["alone_p50"], figures_out["during_p50"] = statistics.median(normal), statistics.median(during)
+        if Path("/proc/self/stat").exists():
+            report.bench(f"{prefix}photo_upload_server_cpu_ms", _photo_server_cpu(base_url, routes[42]) * 1000, "ms")
     return figures_out
+
+
+def _photo_server_cpu(base_url: str, route: dict[str, Any], uploads: int = 40, rounds: int = 5) -> float:
+    """The server's CPU per realistic photo upload (1600 px, ~300 KB), the whole request through gunicorn:
+    median of a few rounds of ``uploads``, one request at a time, read from the workers' own CPU time."""
+    import hashlib
+
+    import requests
+
+    photo = load.realistic_photo()
+    session = requests.Session()
+    token = session.post(f"{base_url}/api/v1/auth/login", json={"email": route["email"], "password": load.PASSWORD}).json()["csrf_token"]
+    headers = {"X-CSRFToken": token, "Content-Type": "image/jpeg", "X-Content-SHA256": hashlib.sha256(photo).hexdigest()}
+    samples = []
+    for _ in range(rounds):
+        before = load.server_cpu_seconds(base_url)
+        for _ in range(uploads):
+            answer = session.put(f"{base_url}/api/v1/photos/{uuid.uuid4()}", data=photo, headers=headers, timeout=60)
+            assert answer.status_code == 201, answer.text[:300]
+        samples.append((load.server_cpu_seconds(base_url) - before) / uploads)
+    return statistics.median(samples)
 
 
 def _one_phone_pushes(base_url: str, route: dict[str, Any]) -> list[float]:

@@ -7,7 +7,12 @@ app does, all starting within the same minute. Prints requests per second,
 p50/p95/p99 per request kind, errors, and the drivers one machine carries in 15
 minutes at the measured rate, as BENCH/RATIO lines like ``make bench``.
 
-    python bench/load.py [--drivers 20] [--seconds 600] [--baseline DIR]
+    python bench/load.py [--drivers 20] [--seconds 600] [--spread 60] [--baseline DIR]
+
+The drivers carried in 15 minutes are the machine's only while it is saturated: a
+wave that ends soon after its last driver started (20 drivers within 60 s on a
+machine that carries more than 300) measured its arrivals, and says so. ``--spread
+0`` (``LOAD_SPREAD``), or more drivers, then measures the machine.
 
 ``--baseline DIR`` first runs the same wave against another checkout (e.g.
 ``git worktree add /tmp/bench-base main``), then this one, and prints the
@@ -194,6 +199,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def server_cpu_seconds(base_url: str) -> float:
+    """CPU time used so far by the gunicorn ``served`` runs at ``base_url`` (its master and workers; Linux's /proc)."""
+    bind = f"127.0.0.1:{base_url.rsplit(':', 1)[1]}".encode()
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or bind not in (proc / "cmdline").read_bytes().split(b"\0"):
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return total
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -281,7 +302,7 @@ def run_phones(base_url: str, routes: list[dict[str, Any]], *, photos: bool, sec
     errors = [e for p in phones for e in p.errors]
     done = sum(1 for p in phones if p.finished_at is not None)
     return {"wall": wall, "samples": samples, "errors": errors, "done": done, "drivers": len(routes), "photo_bytes": len(photo),
-            "pickups": len(routes[0]["pickups"])}  # fmt: skip
+            "pickups": len(routes[0]["pickups"]), "spread": spread}  # fmt: skip
 
 
 def wave(app_dir: Path, drivers: int, seconds: float, spread: float, workers: int, threads: int) -> dict[str, Any]:
@@ -326,6 +347,14 @@ def report(name: str, figures: dict[str, Any]) -> dict[str, float]:
             print(f"BENCH load_{name}_{kind}_{label}_ms {value:.4g} ms", flush=True)
     for error in figures["errors"][:5]:
         print(f"# {name} error: {error}", file=sys.stderr, flush=True)
+    # The wave cannot end before its last driver started: drivers x 900 / spread is the most it can show.
+    ceiling = figures["drivers"] * (figures["pickups"] / 40) * 900 / figures["spread"] if figures.get("spread") else float("inf")
+    if out["drivers_per_15min"] > 0.8 * ceiling:
+        print(
+            f"# {name}: bound by its arrivals ({figures['drivers']} drivers within {figures['spread']:.0f} s, at most"
+            f" {ceiling:.0f} drivers/15min), not by the machine: more drivers (--drivers) or --spread 0 measure what it carries",
+            file=sys.stderr, flush=True,
+        )  # fmt: skip
     return out
 
 
@@ -333,7 +362,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--drivers", type=int, default=int(os.environ.get("LOAD_DRIVERS", 20)))
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("LOAD_SECONDS", 600)), help="give up after this long")
-    parser.add_argument("--spread", type=float, default=60.0, help="drivers start within this many seconds")
+    parser.add_argument("--spread", type=float, default=float(os.environ.get("LOAD_SPREAD", 60)), help="drivers start within this many seconds")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--app-dir", type=Path, default=HERE)

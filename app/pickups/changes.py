@@ -70,11 +70,16 @@ def numbered_together() -> Iterator[None]:
 # sharing a server never hold each other's watermark back; the writer's lowest number below.
 _NAMESPACE = "('change_numbers'::regclass::oid::bigint & 8388607)"
 _NUMBER_BITS = 40
-_ANNOUNCE = text(
+# Announce, then draw, in one round trip: the announcement is an uncorrelated subquery in the WHERE
+# clause, which PostgreSQL evaluates once, before any row passes the filter (a one-time filter, and
+# a row's filter always runs before its select list), so before the first ``nextval``. The lock
+# function returns void, which is not NULL: the filter passes.
+_ANNOUNCE_AND_DRAW = text(
+    "SELECT nextval('change_numbers') FROM generate_series(1, :count) WHERE ("
     f"SELECT pg_advisory_xact_lock_shared(({_NAMESPACE} << {_NUMBER_BITS}) "
     "| CASE WHEN is_called THEN last_value + 1 ELSE last_value END) FROM change_numbers"
+    ") IS NOT NULL"
 )
-_DRAW = text("SELECT nextval('change_numbers') FROM generate_series(1, :count)")
 _NEWEST = text("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM change_numbers")
 # Our own transaction's changes are visible to us, so its announcement does not hold us back.
 _LOWEST_IN_FLIGHT = text(
@@ -96,8 +101,7 @@ def take_change_numbers(count: int = 1, session: Session | None = None) -> list[
     # On the connection, not through the ORM: this also runs while the session flushes.
     connection = session.connection()
     if _on_postgresql(session):
-        connection.execute(_ANNOUNCE)
-        return sorted(connection.execute(_DRAW, {"count": count}).scalars())
+        return sorted(connection.execute(_ANNOUNCE_AND_DRAW, {"count": count}).scalars())
     table = cast(Table, ChangeCounter.__table__)
     new_last = connection.execute(
         update(table).where(table.c.id == 1).values(value=table.c.value + count).returning(table.c.value)

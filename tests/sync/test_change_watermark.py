@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from app.extensions import db as _db
 from app.pickups.changes import last_change_number, newest_change_number, take_change_numbers
@@ -109,3 +109,20 @@ def test_numbers_taken_in_one_transaction_are_visible_to_it_and_ascend(app, db):
     assert last_change_number() >= second[0]
     db.session.commit()
     assert last_change_number() == newest_change_number() == second[0]
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_a_writer_announces_no_number_above_the_first_it_draws(app, db):
+    # Announcing and drawing are one statement: the announcement must still be there, and come first
+    # (a lowest number announced above the first one drawn would let the watermark pass it).
+    take_change_numbers(1)
+    db.session.commit()
+    numbers = take_change_numbers(3)
+    announced = db.session.execute(
+        text(
+            "SELECT ((classid::bigint << 32) | objid::bigint) & 1099511627775 FROM pg_locks"
+            " WHERE locktype = 'advisory' AND objsubid = 1 AND pid = pg_backend_pid()"
+        )
+    ).scalars().all()
+    assert announced and min(announced) <= numbers[0]
+    db.session.rollback()
