@@ -183,8 +183,10 @@ def save_doorstep(change: DoorstepChange, *, actor: User) -> Doorstep:
         row.value, row.updated_by_id = value, actor.id
         db.session.add(row)
     db.session.flush()
-    g.pop("_doorstep", None)
-    return doorstep()
+    # What was just kept is what is in force: no need to read it back.
+    settings = _from_rows(values)
+    g._doorstep = (monotonic(), settings)
+    return settings
 
 
 def last_change() -> DoorstepSetting | None:

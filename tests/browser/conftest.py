@@ -113,6 +113,15 @@ def log_in(page: Any, server: LiveServer, email: str = DRIVER_EMAIL, password: s
     page.wait_for_selector("ol.stops li.stop", timeout=15000)
 
 
+def log_in_to_the_console(page: Any, server: LiveServer, email: str) -> None:
+    """Staff log in on the console's page (dispatchers, hub clerks, admins); the page lands on their home."""
+    page.goto(f"{server.url}/login")
+    page.fill("#email", email)
+    page.fill("#password", DEMO_PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+
+
 def idb(page: Any, store: str) -> list[dict[str, Any]]:
     """Everything in one IndexedDB store of the app (ArrayBuffers come back as byte lengths)."""
     return page.evaluate(

@@ -7,10 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.demo.data import DEMO_PASSWORD
 from app.extensions import db
 from app.pickups.models import DoorstepSetting, Pickup, PickupEvent
-from tests.browser.conftest import DRIVER_EMAIL, PHONE, idb, log_in, wait_until
+from tests.browser.conftest import DRIVER_EMAIL, PHONE, idb, log_in, log_in_to_the_console, wait_until
 from tests.browser.media import phone_photo
 from tests.browser.test_offline_day import sign
 from tests.browser.test_sync_edges import SYNCED
@@ -66,10 +65,7 @@ def test_an_admin_asks_for_two_photos_of_grade_b_and_a_signature_and_the_phone_o
         assert page.evaluate(PHOTOS_OF_B) == 0
 
         admin = console.new_page()
-        admin.goto(f"{live_server.url}/login")
-        admin.fill("#email", ADMIN_EMAIL)
-        admin.fill("#password", DEMO_PASSWORD)
-        admin.click("form button[type=submit]")
+        log_in_to_the_console(admin, live_server, ADMIN_EMAIL)
         admin.goto(f"{live_server.url}/dispatch/setup")
         admin.click("text=At the door")
         admin.wait_for_selector("#photos-B")

@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.demo.data import DEMO_PASSWORD
 from app.labels.codes import format_label_code
 from app.labels.services import label_content
 from app.pickups.models import Pickup, PickupStatus
-from tests.browser.conftest import PHONE, wait_until
+from tests.browser.conftest import PHONE, log_in_to_the_console, wait_until
 from tests.browser.media import label_feed
 from tests.support.browser import CHROMIUM_FLAGS, chromium_executable
 
@@ -56,10 +55,7 @@ def a_pickup_to_receive(server: Any) -> tuple[str, str, str]:
 
 
 def log_in_at_the_hub(page: Any, server: Any) -> None:
-    page.goto(f"{server.url}/login")
-    page.fill("#email", HUB_EMAIL)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click("form button[type=submit]")
+    log_in_to_the_console(page, server, HUB_EMAIL)
     page.goto(f"{server.url}/hub/")
     page.wait_for_selector("#code")
 
