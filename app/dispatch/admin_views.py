@@ -157,19 +157,31 @@ def setup_edit_user(user_id: int):  # type: ignore[no-untyped-def]
 # --- the door's settings, sent to every phone with its next pull ---------------------------------
 
 
-def _doorstep_page(error: DomainError | None = None) -> str:
-    door = doorstep()
-    if error is not None:
-        # Re-show what the admin typed, not what is stored, beside the messages.
-        form = request.form
+def _doorstep_change() -> DoorstepChange:
+    """The settings form as typed (``save_doorstep`` checks it)."""
+    form = request.form
+    return DoorstepChange(
+        photo_long_edge=form.get("photo_long_edge", ""),
+        photo_jpeg_quality=form.get("photo_jpeg_quality", ""),
+        photos_per_grade={g.value: form.get(f"photos-{g.value}", "") for g in Grade},
+        signature_required=form.get("signature_required") == "1",
+        scan_required_by_default=form.get("scan_required_by_default") == "1",
+        failure_words={r.value: form.get(f"words-{r.value}", "") for r in FailureReason},
+        failure_reasons_offered=frozenset(form.getlist("offered")),
+    )
+
+
+def _doorstep_page(error: DomainError | None = None, typed: DoorstepChange | None = None) -> str:
+    """The settings in force, or after a refusal what the admin typed (``typed``) beside the messages."""
+    if typed is not None:
         shown: dict[str, Any] = {
-            "photo_long_edge": form.get("photo_long_edge", ""), "photo_jpeg_quality": form.get("photo_jpeg_quality", ""),
-            "photos": {g.value: form.get(f"photos-{g.value}", "") for g in Grade},
-            "signature_required": form.get("signature_required") == "1", "scan_required_by_default": form.get("scan_required_by_default") == "1",
-            "words": {r.value: form.get(f"words-{r.value}", "") for r in FailureReason},
-            "offered": set(form.getlist("offered")) | {FailureReason.OTHER.value},
+            "photo_long_edge": typed.photo_long_edge, "photo_jpeg_quality": typed.photo_jpeg_quality,
+            "photos": typed.photos_per_grade,
+            "signature_required": typed.signature_required, "scan_required_by_default": typed.scan_required_by_default,
+            "words": typed.failure_words, "offered": typed.failure_reasons_offered | {FailureReason.OTHER.value},
         }
     else:
+        door = doorstep()
         shown = {
             "photo_long_edge": door.photo_long_edge, "photo_jpeg_quality": round(door.photo_jpeg_quality * 100),
             "photos": {g.value: door.photos_needed(g) for g in Grade},
@@ -194,19 +206,10 @@ def setup_doorstep():  # type: ignore[no-untyped-def]
 @bp.post("/setup/doorstep")
 def setup_save_doorstep():  # type: ignore[no-untyped-def]
     _admins_only()
-    form = request.form
-    change = DoorstepChange(
-        photo_long_edge=form.get("photo_long_edge", ""),
-        photo_jpeg_quality=form.get("photo_jpeg_quality", ""),
-        photos_per_grade={g.value: form.get(f"photos-{g.value}", "") for g in Grade},
-        signature_required=form.get("signature_required") == "1",
-        scan_required_by_default=form.get("scan_required_by_default") == "1",
-        failure_words={r.value: form.get(f"words-{r.value}", "") for r in FailureReason},
-        failure_reasons_offered=frozenset(form.getlist("offered")),
-    )
+    change = _doorstep_change()
     try:
         save_doorstep(change, actor=current_user)
     except DomainError as error:
-        raise PageAfterRollback(error.status, partial(_doorstep_page, error)) from error
+        raise PageAfterRollback(error.status, partial(_doorstep_page, error, change)) from error
     flash("Settings saved. Every phone follows them from its next sync.")
     return redirect(url_for(".setup_doorstep"), 303)
